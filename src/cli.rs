@@ -1,0 +1,248 @@
+//! The command line: one clap `Command` per SPEC §2 command, one args
+//! struct each. Parsing only; checking values against the store happens in
+//! the command modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Create user accounts in bulk from a CSV template: verify every row, then
+/// commit the whole batch in one transaction.
+#[derive(Debug, Parser)]
+#[command(
+    name = "onboard",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_help = "Start with `onboard demo` for a guided run, or:\n  \
+    onboard tenant add contoso --domain contoso.onmicrosoft.com --location US\n  \
+    onboard template sample -o users.csv\n  \
+    onboard verify users.csv --tenant contoso")]
+pub struct Cli {
+    /// The SQLite store.
+    #[arg(
+        long,
+        global = true,
+        env = "ONBOARD_DB",
+        default_value = "onboard.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// How commands print their data on standard output.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// CSV, where a command prints a table.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Customer tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// A tenant's domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// A tenant's subscriptions and seats.
+    #[command(subcommand)]
+    License(LicenseCommand),
+    /// Download the CSV template.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Check every row of a filled template; writes nothing to the store.
+    #[command(after_help = "Examples:\n  \
+        onboard verify users.csv --tenant contoso\n  \
+        onboard verify users.csv --tenant contoso --license ENTERPRISEPACK --log check.csv \
+        --annotated users-checked.csv\n  \
+        cat users.csv | onboard verify - --tenant contoso --format json")]
+    Verify(BatchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Add a customer tenant; its default domain is managed.
+    #[command(after_help = "Example:\n  \
+        onboard tenant add contoso --domain contoso.onmicrosoft.com --location US --name \"Contoso Ltd\"")]
+    Add {
+        /// Short id used with --tenant (letters, digits, - _ .).
+        id: String,
+        /// The default domain, PREFIX.onmicrosoft.com.
+        #[arg(long)]
+        domain: String,
+        /// Default usage location, ISO 3166-1 alpha-2 (US, GB, DE...).
+        #[arg(long)]
+        location: String,
+        /// Display name; the id when omitted.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants with user and seat counts.
+    #[command(after_help = "Example:\n  onboard tenant list --format json")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Add a domain to a tenant (managed unless --federated).
+    #[command(after_help = "Example:\n  onboard domain add --tenant contoso contoso.com")]
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// The domain name, e.g. contoso.com.
+        domain: String,
+        /// Users of a federated domain are created on premises, not here.
+        #[arg(long)]
+        federated: bool,
+    },
+    /// List a tenant's domains.
+    #[command(after_help = "Example:\n  onboard domain list --tenant contoso")]
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Add a subscription, or N more seats to an existing one.
+    #[command(after_help = "Example:\n  \
+        onboard license add --tenant contoso ENTERPRISEPACK --seats 25 --name \"Office 365 E3\"")]
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// The SKU id, e.g. ENTERPRISEPACK.
+        sku: String,
+        #[arg(long)]
+        seats: u64,
+        /// Product name shown in lists.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// SKU, name, total, assigned and available seats.
+    #[command(after_help = "Example:\n  onboard license list --tenant contoso")]
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// The blank template: the header only.
+    #[command(after_help = "Example:\n  onboard template blank -o users.csv")]
+    Blank {
+        /// Write here instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The header plus example rows that verify cleanly.
+    #[command(after_help = "Example:\n  onboard template sample -o sample.csv")]
+    Sample {
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Sign-in status for the users of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignIn {
+    Allowed,
+    Blocked,
+}
+
+/// Roles a new user can be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+pub enum Role {
+    User,
+    GlobalAdmin,
+    UserAdmin,
+    HelpdeskAdmin,
+    ServiceSupportAdmin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::GlobalAdmin => "global-admin",
+            Role::UserAdmin => "user-admin",
+            Role::HelpdeskAdmin => "helpdesk-admin",
+            Role::ServiceSupportAdmin => "service-support-admin",
+        }
+    }
+}
+
+/// Options shared by `verify` and `commit`.
+#[derive(Debug, Clone, Args)]
+pub struct BatchArgs {
+    /// The filled template; `-` reads standard input.
+    pub file: PathBuf,
+
+    #[arg(long)]
+    pub tenant: String,
+
+    /// Sign-in status for every user of the batch.
+    #[arg(long, value_enum, default_value_t = SignIn::Allowed)]
+    pub sign_in: SignIn,
+
+    /// ISO 3166-1 alpha-2 code for rows whose Usage Location is empty
+    /// [default: the tenant's location].
+    #[arg(long, value_name = "CC")]
+    pub usage_location: Option<String>,
+
+    /// Give every user one seat of this SKU (repeatable).
+    #[arg(long = "license", value_name = "SKU")]
+    pub licenses: Vec<String>,
+
+    /// Role for every user (repeatable) [default: user].
+    #[arg(long = "role", value_enum, value_name = "NAME")]
+    pub roles: Vec<Role>,
+
+    /// Users must change their password at first sign-in.
+    #[arg(long)]
+    pub force_change_password: bool,
+
+    /// Recipient of the results email with the temporary passwords (1 to 5).
+    #[arg(long = "email-to", value_name = "ADDR")]
+    pub email_to: Vec<String>,
+
+    /// Also email each new user their credentials at their Alternate email address.
+    #[arg(long)]
+    pub welcome: bool,
+
+    /// Write the verification log here: .csv, .json, else text.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    /// Write the input back with a Verification column.
+    #[arg(long, value_name = "FILE")]
+    pub annotated: Option<PathBuf>,
+
+    /// Folder with email templates that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
+    /// SMTP transport, e.g. smtp://user:pass@host:587?tls=required.
+    #[arg(
+        long,
+        env = "ONBOARD_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp: Option<String>,
+}

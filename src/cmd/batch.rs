@@ -1,0 +1,189 @@
+//! What `verify` and `commit` share: checking the batch options against the
+//! store, the verification pass with its progress bar and annotated copy,
+//! the seat check, and publishing the log.
+
+use std::io::Write;
+
+use validator::ValidateEmail;
+
+use super::Ctx;
+use super::tenant::check_location;
+use crate::cli::{BatchArgs, Format, Role, SignIn};
+use crate::error::{Error, Result};
+use crate::ingest::encoding::{self, Sniff};
+use crate::ingest::{CsvInput, Source};
+use crate::report::{self, AnnotatedWriter, LogFormat};
+use crate::rules::verify::{self, Outcome};
+use crate::rules::{Code, Finding, TenantView};
+use crate::store::{Store, Subscription, Tenant};
+
+/// At most this many `--email-to` recipients (SPEC §2).
+pub const MAX_RECIPIENTS: usize = 5;
+
+/// The batch options, checked against the store.
+#[derive(Debug)]
+pub struct BatchPlan {
+    pub tenant: Tenant,
+    pub view: TenantView,
+    pub sign_in_blocked: bool,
+    /// For rows whose Usage Location is empty.
+    pub usage_location: &'static str,
+    /// The `--license` subscriptions, as the store spells them, at plan time.
+    pub licenses: Vec<Subscription>,
+    pub roles: Vec<Role>,
+    pub force_change_password: bool,
+    pub email_to: Vec<String>,
+    pub welcome: bool,
+}
+
+/// Checks every option before any row is read: an unknown tenant or SKU, a
+/// bad location or recipient is a usage error (exit 2), not a finding.
+pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
+    let tenant = store.tenant(&args.tenant)?;
+    let usage_location = match &args.usage_location {
+        Some(cc) => check_location(cc, "--usage-location")?,
+        None => check_location(&tenant.usage_location, "the tenant's location")?,
+    };
+    if args.email_to.len() > MAX_RECIPIENTS {
+        return Err(Error::usage(format!(
+            "--email-to is given {} times; at most {MAX_RECIPIENTS} recipients",
+            args.email_to.len()
+        )));
+    }
+    for addr in &args.email_to {
+        if !addr.validate_email() || addr.chars().any(crate::rules::text::is_control) {
+            return Err(Error::usage(format!(
+                "--email-to \"{addr}\" is not a valid email address"
+            )));
+        }
+    }
+    let subs = store.subscriptions(&tenant.id)?;
+    let mut licenses: Vec<Subscription> = Vec::new();
+    for sku in &args.licenses {
+        let found = subs
+            .iter()
+            .find(|s| s.sku.eq_ignore_ascii_case(sku.trim()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = subs.iter().map(|s| s.sku.as_str()).collect();
+                Error::NotFound(format!(
+                    "tenant {} has no subscription {sku}; its SKUs: {}",
+                    tenant.id,
+                    if known.is_empty() {
+                        "none (add one with `onboard license add`)".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            })?;
+        if !licenses.iter().any(|l| l.sku == found.sku) {
+            licenses.push(found.clone());
+        }
+    }
+    let mut roles = args.roles.clone();
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.is_empty() {
+        roles.push(Role::User);
+    }
+    let mut view = TenantView::new(&tenant.id, &tenant.default_domain);
+    for d in store.domains(&tenant)? {
+        view.add_domain(&d.name, d.federated);
+    }
+    view.existing = store.existing_users(&tenant.id)?;
+    Ok(BatchPlan {
+        tenant,
+        view,
+        sign_in_blocked: args.sign_in == SignIn::Blocked,
+        usage_location,
+        licenses,
+        roles,
+        force_change_password: args.force_change_password,
+        email_to: args.email_to.clone(),
+        welcome: args.welcome,
+    })
+}
+
+/// A verified file.
+pub struct Verified {
+    pub source: Source,
+    pub sniff: Sniff,
+    pub outcome: Outcome,
+}
+
+/// Reads and verifies the file of `args`, writing `--annotated` as it goes.
+pub fn verify_file(
+    ctx: &Ctx,
+    args: &BatchArgs,
+    plan: &BatchPlan,
+    keep_users: bool,
+) -> Result<Verified> {
+    let source = Source::from_arg(&args.file)?;
+    let sniff = encoding::sniff(&source)?;
+    let bar = ctx.progress.bytes(source.size(), "verifying");
+    let mut input = CsvInput::open(&source, &sniff, &bar)?;
+    let mut annotated = match &args.annotated {
+        Some(p) => Some(AnnotatedWriter::create(
+            p,
+            &input.header,
+            input.dialect.delimiter,
+        )?),
+        None => None,
+    };
+    let outcome =
+        verify::run(
+            &mut input,
+            &plan.view,
+            keep_users,
+            |rec, findings| match &mut annotated {
+                Some(w) => w.row(rec, findings),
+                None => Ok(()),
+            },
+        )?;
+    if let Some(w) = annotated {
+        w.finish()?;
+    }
+    bar.finish_and_clear();
+    Ok(Verified {
+        source,
+        sniff,
+        outcome,
+    })
+}
+
+/// `insufficient_seats` findings for `needed` users against the plan's
+/// licences ("ENTERPRISEPACK: 12 available, 40 needed").
+pub fn seat_findings(licenses: &[Subscription], needed: u64) -> Vec<Finding> {
+    licenses
+        .iter()
+        .filter(|s| s.available < needed)
+        .map(|s| {
+            Finding::error(Code::InsufficientSeats, 0, 0, None).message(format!(
+                "{}: {} available, {} needed; add seats with `onboard license add --tenant ... {} --seats {}`",
+                s.sku,
+                s.available,
+                needed,
+                s.sku,
+                needed - s.available
+            ))
+        })
+        .collect()
+}
+
+/// Prints the log on standard output in the chosen format, and writes
+/// `--log` if asked.
+pub fn publish(ctx: &Ctx, args: &BatchArgs, log: &crate::rules::Verification) -> Result<()> {
+    let format = match ctx.format {
+        Format::Text => LogFormat::Text,
+        Format::Json => LogFormat::Json,
+        Format::Csv => LogFormat::Csv,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    report::write(log, format, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("<stdout>", e))?;
+    if let Some(path) = &args.log {
+        report::write_file(log, path)?;
+    }
+    Ok(())
+}

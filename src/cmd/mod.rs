@@ -1,0 +1,39 @@
+//! One module per command; [`dispatch`] picks it. A command checks its
+//! options, wires the pipeline stages together and decides the exit status.
+
+pub mod batch;
+pub mod domain;
+pub mod license;
+pub mod output;
+pub mod template;
+pub mod tenant;
+pub mod verify;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, Format};
+use crate::error::{Exit, Result};
+use crate::progress::Progress;
+
+/// What every command gets from the global options.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub db: PathBuf,
+    pub format: Format,
+    pub progress: Progress,
+}
+
+pub fn dispatch(cli: Cli) -> Result<Exit> {
+    let ctx = Ctx {
+        db: cli.db,
+        format: cli.format,
+        progress: Progress::new(cli.quiet),
+    };
+    match cli.command {
+        Command::Tenant(c) => tenant::run(&ctx, c),
+        Command::Domain(c) => domain::run(&ctx, c),
+        Command::License(c) => license::run(&ctx, c),
+        Command::Template(c) => template::run(c),
+        Command::Verify(args) => verify::run(&ctx, &args),
+    }
+}

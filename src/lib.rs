@@ -1,0 +1,25 @@
+//! `onboard`: bulk user onboarding from a CSV template.
+//!
+//! The modules follow the pipeline, and data flows one way:
+//! [`ingest`] turns bytes into records with their line numbers, [`rules`]
+//! turns records into findings and checked users, [`report`] writes the
+//! verification log, [`store`] applies checked users to the SQLite store.
+//! [`cmd`] has one module per command that wires the stages together.
+
+pub mod cli;
+pub mod cmd;
+pub mod columns;
+pub mod error;
+pub mod ingest;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod secret;
+pub mod store;
+
+pub use error::{Error, Exit, Result};
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli) -> Result<Exit> {
+    cmd::dispatch(cli)
+}

@@ -1,0 +1,104 @@
+//! The input written back with a `Verification` column holding each row's
+//! findings, so an administrator can fix the file in Excel next to the
+//! reasons, then verify the same file again (the column is ignored on read).
+//!
+//! The copy is UTF-8 with a BOM and CRLF line ends, in the input's delimiter,
+//! so Excel in the administrator's locale opens it as it opened the input.
+//! Passwords are not copied: the Password cells are emptied and the row says
+//! so, because this file is a log and logs never hold passwords. An empty
+//! Password means "generate one" on the next run.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::columns::Column;
+use crate::error::{Error, Result};
+use crate::ingest::{HeaderMap, Record};
+use crate::rules::Finding;
+
+/// Writes the annotated copy row by row during verification.
+pub struct AnnotatedWriter {
+    path: String,
+    w: csv::Writer<BufWriter<File>>,
+    /// The input's own Verification column, which is replaced, not copied.
+    old: Option<usize>,
+    password: Option<usize>,
+}
+
+/// The text of a row's Verification cell.
+pub fn describe(findings: &[Finding], password_removed: bool) -> String {
+    let mut parts: Vec<String> = findings
+        .iter()
+        .map(|f| match f.column {
+            Some(c) => format!(
+                "{} {} ({}): {}",
+                f.severity.as_str(),
+                f.code.as_str(),
+                c,
+                f.message
+            ),
+            None => format!("{} {}: {}", f.severity.as_str(), f.code.as_str(), f.message),
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push("OK".into());
+    }
+    if password_removed {
+        parts.push("note: the password was removed from this copy; type it again, or leave it empty to generate one".into());
+    }
+    parts.join("; ")
+}
+
+impl AnnotatedWriter {
+    pub fn create(path: &Path, header: &HeaderMap, delimiter: u8) -> Result<AnnotatedWriter> {
+        let shown = path.display().to_string();
+        let mut file = File::create(path).map_err(|e| Error::io(&shown, e))?;
+        file.write_all(b"\xEF\xBB\xBF")
+            .map_err(|e| Error::io(&shown, e))?;
+        let old = header.position(Column::Verification);
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(csv::Terminator::CRLF)
+            .flexible(true)
+            .from_writer(BufWriter::new(file));
+        let mut cells: Vec<&str> = (0..header.width())
+            .filter(|i| Some(*i) != old)
+            .map(|i| header.cells[i].as_str())
+            .collect();
+        cells.push(Column::Verification.label());
+        w.write_record(&cells)
+            .map_err(|e| Error::io(&shown, e.into()))?;
+        Ok(AnnotatedWriter {
+            path: shown,
+            w,
+            old,
+            password: header.position(Column::Password),
+        })
+    }
+
+    /// Appends one input record with its findings.
+    pub fn row(&mut self, rec: &Record, findings: &[Finding]) -> Result<()> {
+        let mut password_removed = false;
+        let mut cells: Vec<&str> = Vec::with_capacity(rec.fields.len() + 1);
+        // Ragged rows are copied as they are, field by field.
+        for i in (0..rec.fields.len()).filter(|i| Some(*i) != self.old) {
+            let v = &rec.fields[i];
+            if Some(i) == self.password && !v.trim().is_empty() {
+                password_removed = true;
+                cells.push("");
+            } else {
+                cells.push(v);
+            }
+        }
+        let note = describe(findings, password_removed);
+        cells.push(&note);
+        self.w
+            .write_record(&cells)
+            .map_err(|e| Error::io(&self.path, e.into()))
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.w.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}

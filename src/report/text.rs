@@ -1,0 +1,73 @@
+//! The verification log for a person at a terminal: a summary line, then a
+//! table of line, column, severity, code and message.
+
+use std::io::{self, Write};
+
+use crate::rules::Verification;
+
+/// "verified 250 rows: 247 valid, 3 invalid; 5 errors, 2 warnings"
+pub fn summary(log: &Verification) -> String {
+    format!(
+        "verified {} {}: {} valid, {} invalid; {} {}, {} {}",
+        log.rows,
+        plural(log.rows, "row", "rows"),
+        log.valid_rows,
+        log.invalid_rows,
+        log.errors,
+        plural(log.errors, "error", "errors"),
+        log.warnings,
+        plural(log.warnings, "warning", "warnings"),
+    )
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", summary(log))?;
+    writeln!(
+        out,
+        "file: {} ({}, {}, {} header)",
+        log.file, log.encoding, log.delimiter, log.dialect
+    )?;
+    if log.findings.is_empty() {
+        return Ok(());
+    }
+    let col_w = log
+        .findings
+        .iter()
+        .map(|f| f.column.map_or(1, |c| c.label().len()))
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let code_w = log
+        .findings
+        .iter()
+        .map(|f| f.code.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>7}  {:<col_w$}  {:<8}  {:<code_w$}  message",
+        "line", "column", "severity", "code"
+    )?;
+    for f in &log.findings {
+        let line = if f.line == 0 {
+            "-".to_string()
+        } else {
+            f.line.to_string()
+        };
+        let column = f.column.map_or("-", |c| c.label());
+        writeln!(
+            out,
+            "{line:>7}  {column:<col_w$}  {:<8}  {:<code_w$}  {}",
+            f.severity.as_str(),
+            f.code.as_str(),
+            f.message
+        )?;
+    }
+    Ok(())
+}

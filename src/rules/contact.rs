@@ -1,0 +1,76 @@
+//! Phone numbers and the alternate email address.
+
+use validator::ValidateEmail;
+
+use super::finding::{Code, Finding};
+use super::row::Row;
+use crate::columns::Column;
+
+/// Digits, spaces and `+ - ( ) .`, at least one digit, and an optional
+/// extension `x123` at the end.
+pub fn is_phone(value: &str) -> bool {
+    let (number, ext) = match value.find(['x', 'X']) {
+        Some(i) => (&value[..i], Some(&value[i + 1..])),
+        None => (value, None),
+    };
+    let number_ok = number.chars().any(|c| c.is_ascii_digit())
+        && number
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'));
+    let ext_ok = ext.is_none_or(|e| {
+        let e = e.trim_start();
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    number_ok && ext_ok
+}
+
+pub fn check(row: &Row, out: &mut Vec<Finding>) {
+    for col in [Column::OfficePhone, Column::MobilePhone, Column::Fax] {
+        let value = row.get(col);
+        if !value.is_empty() && !is_phone(value) {
+            out.push(
+                row.error(Code::InvalidPhone, col)
+                    .message(format!(
+                        "{col} is not a phone number; use digits, spaces and + - ( ) . \
+                         with an optional extension such as x123"
+                    ))
+                    .value(value),
+            );
+        }
+    }
+    let email = row.get(Column::AlternateEmail);
+    if !email.is_empty() && !email.validate_email() {
+        out.push(
+            row.error(Code::InvalidEmail, Column::AlternateEmail)
+                .message("not a valid email address (expected name@example.com)")
+                .value(email),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        for ok in [
+            "+1 (425) 555-0100",
+            "425.555.0100",
+            "+44 20 7946 0958 x123",
+            "555-0100x7",
+        ] {
+            assert!(is_phone(ok), "{ok}");
+        }
+        for bad in [
+            "call me",
+            "+1 425 555 0100 ext",
+            "x123",
+            "555-0100 x12a",
+            "()",
+            "555/0100",
+        ] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Country or Region (a name or code we recognise, else a warning) and
+//! Usage Location (ISO 3166-1 alpha-2, required to assign licences).
+//!
+//! Country data comes from the `celes` crate rather than a hand-typed table.
+
+use std::str::FromStr;
+
+use celes::Country;
+
+use super::finding::{Code, Finding};
+use super::row::Row;
+use crate::columns::Column;
+
+/// The ISO 3166-1 alpha-2 code for `code`, upper case, if it is one.
+pub fn usage_location(code: &str) -> Option<&'static str> {
+    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    Country::from_alpha2(code).ok().map(|c| c.alpha2)
+}
+
+/// Recognises a country by name, alias, alpha-2, alpha-3 or numeric code,
+/// ignoring case, spaces and punctuation ("United States", "usa", "DE").
+pub fn country(value: &str) -> Option<Country> {
+    let key: String = value.chars().filter(|c| c.is_alphanumeric()).collect();
+    if key.is_empty() {
+        return None;
+    }
+    Country::from_str(&key).ok()
+}
+
+/// Checks both columns; returns the row's usage location when it has a
+/// valid one.
+pub fn check(row: &Row, out: &mut Vec<Finding>) -> Option<&'static str> {
+    let c = row.get(Column::Country);
+    if !c.is_empty() && country(c).is_none() {
+        out.push(
+            row.warning(Code::UnknownCountry, Column::Country)
+                .message("country or region not recognised; it is kept as written")
+                .value(c),
+        );
+    }
+    let u = row.get(Column::UsageLocation);
+    if u.is_empty() {
+        return None;
+    }
+    let found = usage_location(u);
+    if found.is_none() {
+        out.push(
+            row.error(Code::InvalidLocation, Column::UsageLocation)
+                .message("Usage Location must be a two-letter ISO 3166-1 country code such as US, GB or DE")
+                .value(u),
+        );
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(usage_location("us"), Some("US"));
+        assert_eq!(usage_location("GB"), Some("GB"));
+        assert_eq!(usage_location("XX"), None);
+        assert_eq!(usage_location("USA"), None);
+    }
+
+    #[test]
+    fn countries() {
+        for ok in [
+            "United States",
+            "usa",
+            "DE",
+            "Germany",
+            "United Kingdom",
+            "france",
+        ] {
+            assert!(country(ok).is_some(), "{ok}");
+        }
+        assert!(country("Narnia").is_none());
+        assert!(country("--").is_none());
+    }
+}

@@ -1,0 +1,24 @@
+//! The rules of SPEC §5: records in, findings and checked users out.
+//!
+//! One file per family of columns; [`verify::run`] drives them over a file.
+//! Every finding has a stable [`Code`]. Rules read the tenant through a
+//! [`TenantView`] the command builds, and never touch the store.
+
+pub mod checked;
+pub mod contact;
+pub mod finding;
+pub mod location;
+pub mod password;
+pub mod row;
+pub mod sign_in;
+pub mod tenant;
+pub mod text;
+pub mod upn_index;
+pub mod username;
+pub mod verify;
+
+pub use checked::NewUser;
+pub use finding::{Code, Finding, HIDDEN, Severity};
+pub use tenant::TenantView;
+pub use upn_index::{Existing, ExistingUsers};
+pub use verify::{Outcome, Verification};

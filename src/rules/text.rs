@@ -1,0 +1,60 @@
+//! Free-text columns: required Display Name, length limits, and no control
+//! characters (a CR or LF in a name could reach an email header).
+
+use super::finding::{Code, Finding};
+use super::row::Row;
+use crate::columns::{Column, TEMPLATE};
+
+/// Whether `c` is a control character we refuse: C0, DEL, C1, and the
+/// Unicode line and paragraph separators.
+pub fn is_control(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Display Name plus the length and control-character rules of every text
+/// column except User Name, Usage Location and Password (their own rules
+/// cover them).
+pub fn check(row: &Row, out: &mut Vec<Finding>) {
+    if row.get(Column::DisplayName).is_empty() {
+        out.push(
+            row.error(Code::Required, Column::DisplayName)
+                .message("Display Name is required"),
+        );
+    }
+    for col in TEMPLATE {
+        if matches!(col, Column::UserName | Column::Password) {
+            continue;
+        }
+        let value = row.get(col);
+        if value.is_empty() {
+            continue;
+        }
+        check_value(row, col, value, out);
+    }
+}
+
+fn check_value(row: &Row, col: Column, value: &str, out: &mut Vec<Finding>) {
+    if let Some(max) = col.max_len() {
+        // Fast path: byte length bounds character count from above.
+        if value.len() > max {
+            let n = value.chars().count();
+            if n > max {
+                out.push(
+                    row.error(Code::TooLong, col)
+                        .message(format!("{col} has {n} characters; at most {max}"))
+                        .value(value),
+                );
+            }
+        }
+    }
+    if let Some(c) = value.chars().find(|&c| is_control(c)) {
+        out.push(
+            row.error(Code::ControlChars, col)
+                .message(format!(
+                    "{col} contains a control character ({}); remove line breaks and tabs",
+                    c.escape_unicode()
+                ))
+                .value(value),
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Compact indexes of user names: the ones already seen in the file, and the
+//! tenant's existing users.
+//!
+//! A million-row file must not need a million `String`s just to spot
+//! repeats, so names are reduced to a 128-bit key (two independent SipHash
+//! values of the lower-cased name). Two different names sharing a key is
+//! about as likely as a cosmic-ray bit flip (2^-128 per pair), and the
+//! store's unique index still stands behind every commit.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+
+/// The 128-bit key of a user name, case-insensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UpnKey(u128);
+
+impl UpnKey {
+    pub fn of(upn: &str) -> UpnKey {
+        static STATES: OnceLock<(RandomState, RandomState)> = OnceLock::new();
+        let (a, b) = STATES.get_or_init(|| (RandomState::new(), RandomState::new()));
+        let lower = upn.to_lowercase();
+        UpnKey(((a.hash_one(&lower) as u128) << 64) | b.hash_one(&lower) as u128)
+    }
+}
+
+/// User names seen so far in the file, with the line of their first use.
+#[derive(Debug, Default)]
+pub struct DuplicateIndex {
+    first: HashMap<UpnKey, u64>,
+}
+
+impl DuplicateIndex {
+    /// Records `key` on `line`; returns the first line if it was seen before.
+    pub fn first_seen(&mut self, key: UpnKey, line: u64) -> Option<u64> {
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(line);
+                None
+            }
+        }
+    }
+}
+
+/// Whether an existing user is active or deleted (restorable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Active,
+    Deleted,
+}
+
+/// The tenant's users, active and deleted, by key.
+#[derive(Debug, Default)]
+pub struct ExistingUsers {
+    users: HashMap<UpnKey, Existing>,
+}
+
+impl ExistingUsers {
+    pub fn insert(&mut self, upn: &str, state: Existing) {
+        self.users.insert(UpnKey::of(upn), state);
+    }
+
+    pub fn get(&self, key: UpnKey) -> Option<Existing> {
+        self.users.get(&key).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case() {
+        assert_eq!(
+            UpnKey::of("John@Contoso.com"),
+            UpnKey::of("john@contoso.COM")
+        );
+        assert_ne!(
+            UpnKey::of("john@contoso.com"),
+            UpnKey::of("jon@contoso.com")
+        );
+    }
+
+    #[test]
+    fn duplicates_name_the_first_line() {
+        let mut d = DuplicateIndex::default();
+        assert_eq!(d.first_seen(UpnKey::of("a@x"), 2), None);
+        assert_eq!(d.first_seen(UpnKey::of("b@x"), 3), None);
+        assert_eq!(d.first_seen(UpnKey::of("A@X"), 9), Some(2));
+    }
+}

@@ -1,0 +1,105 @@
+//! Subscriptions (SKUs with seats) and what is assigned of them.
+//!
+//! "Assigned" is always counted from `license_assignments`, never kept as a
+//! counter, so it cannot drift from what the users hold.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::Store;
+use super::tenants::audit;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    pub sku: String,
+    pub name: String,
+    pub total: u64,
+    pub assigned: u64,
+    pub available: u64,
+}
+
+/// The subscriptions of `tenant` with their counts, on any connection or
+/// transaction (the commit re-reads them inside its transaction).
+pub fn subscriptions(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+) -> rusqlite::Result<Vec<Subscription>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.sku, s.name, s.total_seats,
+            (SELECT count(*) FROM license_assignments a
+              WHERE a.tenant_id = s.tenant_id AND a.sku = s.sku AND a.state = 'assigned')
+         FROM subscriptions s WHERE s.tenant_id = ?1 ORDER BY s.sku",
+    )?;
+    let rows = stmt.query_map([tenant], |r| {
+        let total: u64 = r.get(2)?;
+        let assigned: u64 = r.get(3)?;
+        Ok(Subscription {
+            sku: r.get(0)?,
+            name: r.get(1)?,
+            total,
+            assigned,
+            available: total.saturating_sub(assigned),
+        })
+    })?;
+    rows.collect()
+}
+
+impl Store {
+    /// Adds a subscription, or `seats` more seats to an existing one.
+    pub fn add_license(
+        &mut self,
+        tenant: &str,
+        sku: &str,
+        seats: u64,
+        name: Option<&str>,
+    ) -> Result<Subscription> {
+        self.tenant(tenant)?;
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT sku FROM subscriptions WHERE tenant_id = ?1 AND sku = ?2",
+                params![tenant, sku],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let seats_i = i64::try_from(seats).map_err(|_| Error::usage("--seats is too large"))?;
+        match existing {
+            Some(_) => {
+                tx.execute(
+                    "UPDATE subscriptions SET total_seats = total_seats + ?3,
+                        name = coalesce(?4, name)
+                     WHERE tenant_id = ?1 AND sku = ?2",
+                    params![tenant, sku, seats_i, name],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO subscriptions (tenant_id, sku, name, total_seats, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![tenant, sku, name.unwrap_or(sku), seats_i, now],
+                )?;
+            }
+        }
+        audit(
+            &tx,
+            tenant,
+            now,
+            "license.add",
+            sku,
+            &format!("+{seats} seats"),
+        )?;
+        tx.commit()?;
+        self.subscriptions(tenant)?
+            .into_iter()
+            .find(|s| s.sku.eq_ignore_ascii_case(sku))
+            .ok_or_else(|| Error::NotFound(format!("licence {sku} vanished")))
+    }
+
+    pub fn subscriptions(&self, tenant: &str) -> Result<Vec<Subscription>> {
+        Ok(subscriptions(&self.conn, tenant)?)
+    }
+}

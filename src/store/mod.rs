@@ -1,0 +1,214 @@
+//! The embedded store: one SQLite file (SPEC §1).
+//!
+//! Opening creates the file with mode 0600 (it holds password hashes and,
+//! until delivery, queued messages with temporary passwords), turns on WAL,
+//! `secure_delete` and foreign keys, and applies the numbered migrations in
+//! `migrations/` that the file has not seen (tracked in `user_version`).
+//! Write helpers take a `&Transaction`; a dropped transaction rolls back, so
+//! an early `?` never leaves half a change.
+
+pub mod licenses;
+pub mod tenants;
+pub mod users;
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
+
+pub use licenses::Subscription;
+pub use tenants::{Domain, Tenant};
+
+/// Numbered migrations, applied in order; never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// How long a writer waits for another one before giving up (exit 3).
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether opening may create a missing store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    IfMissing,
+    No,
+}
+
+/// An open store.
+pub struct Store {
+    pub conn: Connection,
+    path: PathBuf,
+    /// Seconds since the epoch to use as "now"; `None` reads the clock.
+    /// Tests set it to move through the 30-day rules without waiting.
+    fixed_now: Option<i64>,
+}
+
+impl Store {
+    pub fn open(path: &Path, create: Create) -> Result<Store> {
+        let shown = path.display().to_string();
+        let exists = path.exists();
+        if !exists {
+            if create == Create::No {
+                return Err(Error::Store {
+                    path: shown,
+                    message: "no store here yet; create a tenant first with `onboard tenant add`, \
+                              or point --db / ONBOARD_DB at your store"
+                        .into(),
+                });
+            }
+            create_private_file(path)?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| store_error(&shown, e))?;
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)
+            .map_err(|e| store_error(&shown, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            fixed_now: fixed_now_from_env(),
+        };
+        store.configure().map_err(|e| store_error(&shown, e))?;
+        store.migrate().map_err(|e| store_error(&shown, e))?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        // `journal_mode` returns a row, so it is queried, not executed.
+        let _: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        self.conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )
+    }
+
+    fn migrate(&mut self) -> rusqlite::Result<()> {
+        let version: usize = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(rusqlite::Error::InvalidQuery);
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        self.fixed_now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+    }
+
+    /// Pins "now" (tests of time-dependent rules).
+    pub fn set_now(&mut self, now: i64) {
+        self.fixed_now = Some(now);
+    }
+}
+
+/// `ONBOARD_NOW` (Unix seconds) pins the clock, so the integration tests can
+/// run the binary "31 days later".
+fn fixed_now_from_env() -> Option<i64> {
+    std::env::var("ONBOARD_NOW")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Creates an empty file only its owner can read and write.
+fn create_private_file(path: &Path) -> Result<()> {
+    let shown = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(Error::Store {
+            path: shown,
+            message: format!("the folder {} does not exist", dir.display()),
+        });
+    }
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(drop).map_err(|e| Error::io(&shown, e))
+}
+
+fn store_error(path: &str, e: rusqlite::Error) -> Error {
+    let message = match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            "is not an onboard store (not a SQLite database); nothing was changed".to_string()
+        }
+        rusqlite::Error::InvalidQuery => {
+            "was written by a newer version of onboard; upgrade onboard to use it".to_string()
+        }
+        _ => e.to_string(),
+    };
+    Error::Store {
+        path: path.into(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_a_private_store_with_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Store::open(&path, Create::IfMissing).unwrap();
+        let v: usize = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        drop(store);
+        // Reopening applies nothing twice.
+        Store::open(&path, Create::No).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        std::fs::write(
+            &path,
+            b"hello, this is not sqlite at all, not even close....",
+        )
+        .unwrap();
+        assert!(Store::open(&path, Create::No).is_err());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"hello, this is not sqlite at all, not even close...."
+        );
+    }
+}
