@@ -71,6 +71,40 @@ pub enum Command {
         --annotated users-checked.csv\n  \
         cat users.csv | onboard verify - --tenant contoso --format json")]
     Verify(BatchArgs),
+    /// Verify again, then create the whole batch in one transaction and send
+    /// the passwords.
+    #[command(after_help = "Examples:\n  \
+        onboard commit users.csv --tenant contoso --license ENTERPRISEPACK --email-to it@contoso.com\n  \
+        onboard commit users.csv --tenant contoso --dry-run\n  \
+        onboard commit users.csv --tenant contoso --skip-invalid --annotated to-fix.csv")]
+    Commit(CommitArgs),
+    /// A guided run of the whole pipeline on a fresh store in a temporary folder.
+    #[command(after_help = "Example:\n  onboard demo")]
+    Demo {
+        /// Keep the demo here instead of a new temporary folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `commit`: the batch options plus what only a commit has.
+#[derive(Debug, Clone, Args)]
+pub struct CommitArgs {
+    #[command(flatten)]
+    pub batch: BatchArgs,
+
+    /// Commit the valid rows only; the invalid ones go to the annotated file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Do everything inside the transaction, then roll back; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// CSV of the created users with their temporary passwords (mode 0600)
+    /// [default: onboard-results-<batch id>.csv].
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

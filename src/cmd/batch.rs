@@ -3,8 +3,8 @@
 //! the seat check, and publishing the log.
 
 use std::io::Write;
-
-use validator::ValidateEmail;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::Ctx;
 use super::tenant::check_location;
@@ -51,7 +51,9 @@ pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
         )));
     }
     for addr in &args.email_to {
-        if !addr.validate_email() || addr.chars().any(crate::rules::text::is_control) {
+        if !crate::rules::contact::is_email(addr)
+            || addr.chars().any(crate::rules::text::is_control)
+        {
             return Err(Error::usage(format!(
                 "--email-to \"{addr}\" is not a valid email address"
             )));
@@ -108,25 +110,41 @@ pub struct Verified {
     pub source: Source,
     pub sniff: Sniff,
     pub outcome: Outcome,
+    /// The first pass (encoding, digest).
+    pub read_time: Duration,
+    /// The second pass (parse and rules).
+    pub verify_time: Duration,
 }
 
-/// Reads and verifies the file of `args`, writing `--annotated` as it goes.
+/// Where the annotated copy goes, and which rows it gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Annotate<'a> {
+    pub path: &'a Path,
+    /// Only rows with errors (what `--skip-invalid` leaves to fix).
+    pub invalid_only: bool,
+}
+
+/// Reads and verifies the file of `args`, writing the annotated copy as it
+/// goes. With `keep_users`, the valid rows come back as users.
 pub fn verify_file(
     ctx: &Ctx,
     args: &BatchArgs,
     plan: &BatchPlan,
     keep_users: bool,
+    annotate: Option<Annotate>,
 ) -> Result<Verified> {
+    let started = Instant::now();
     let source = Source::from_arg(&args.file)?;
     let sniff = encoding::sniff(&source)?;
+    let read_time = started.elapsed();
+    let started = Instant::now();
     let bar = ctx.progress.bytes(source.size(), "verifying");
     let mut input = CsvInput::open(&source, &sniff, &bar)?;
-    let mut annotated = match &args.annotated {
-        Some(p) => Some(AnnotatedWriter::create(
-            p,
-            &input.header,
-            input.dialect.delimiter,
-        )?),
+    let mut annotated = match annotate {
+        Some(a) => {
+            let w = AnnotatedWriter::create(a.path, &input.header, input.dialect.delimiter)?;
+            Some((w, a.invalid_only))
+        }
         None => None,
     };
     let outcome =
@@ -135,11 +153,12 @@ pub fn verify_file(
             &plan.view,
             keep_users,
             |rec, findings| match &mut annotated {
-                Some(w) => w.row(rec, findings),
+                Some((_, true)) if !findings.iter().any(Finding::is_error) => Ok(()),
+                Some((w, _)) => w.row(rec, findings),
                 None => Ok(()),
             },
         )?;
-    if let Some(w) = annotated {
+    if let Some((w, _)) = annotated {
         w.finish()?;
     }
     bar.finish_and_clear();
@@ -147,6 +166,8 @@ pub fn verify_file(
         source,
         sniff,
         outcome,
+        read_time,
+        verify_time: started.elapsed(),
     })
 }
 
@@ -169,19 +190,35 @@ pub fn seat_findings(licenses: &[Subscription], needed: u64) -> Vec<Finding> {
         .collect()
 }
 
-/// Prints the log on standard output in the chosen format, and writes
-/// `--log` if asked.
-pub fn publish(ctx: &Ctx, args: &BatchArgs, log: &crate::rules::Verification) -> Result<()> {
+/// Where the log is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTo {
+    /// Standard output, in `--format` (the log is the command's data).
+    Stdout,
+    /// Standard error as text (the log accompanies other data).
+    Stderr,
+}
+
+/// Prints the log, and writes `--log` if asked.
+pub fn publish(
+    ctx: &Ctx,
+    args: &BatchArgs,
+    log: &crate::rules::Verification,
+    to: LogTo,
+) -> Result<()> {
     let format = match ctx.format {
         Format::Text => LogFormat::Text,
         Format::Json => LogFormat::Json,
         Format::Csv => LogFormat::Csv,
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    report::write(log, format, &mut out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("<stdout>", e))?;
+    let res = match to {
+        LogTo::Stdout => {
+            let mut out = std::io::stdout().lock();
+            report::write(log, format, &mut out).and_then(|()| out.flush())
+        }
+        LogTo::Stderr => report::write(log, LogFormat::Text, &mut std::io::stderr().lock()),
+    };
+    res.map_err(|e| Error::io("<stdout>", e))?;
     if let Some(path) = &args.log {
         report::write_file(log, path)?;
     }

@@ -2,6 +2,8 @@
 //! options, wires the pipeline stages together and decides the exit status.
 
 pub mod batch;
+pub mod commit;
+pub mod demo;
 pub mod domain;
 pub mod license;
 pub mod output;
@@ -35,5 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::License(c) => license::run(&ctx, c),
         Command::Template(c) => template::run(c),
         Command::Verify(args) => verify::run(&ctx, &args),
+        Command::Commit(args) => commit::run(&ctx, &args),
+        Command::Demo { dir } => demo::run(&ctx, dir),
     }
 }

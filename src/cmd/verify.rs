@@ -11,12 +11,16 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<Exit> {
     let store = Store::open(&ctx.db, Create::No)?;
     let plan = batch::plan(&store, args)?;
     drop(store);
-    let mut verified = batch::verify_file(ctx, args, &plan, false)?;
+    let annotate = args.annotated.as_deref().map(|path| batch::Annotate {
+        path,
+        invalid_only: false,
+    });
+    let mut verified = batch::verify_file(ctx, args, &plan, false, annotate)?;
     let log = &mut verified.outcome.log;
     for f in batch::seat_findings(&plan.licenses, log.rows) {
         log.push_batch_finding(f);
     }
-    batch::publish(ctx, args, log)?;
+    batch::publish(ctx, args, log, batch::LogTo::Stdout)?;
     Ok(if log.has_errors() {
         Exit::Invalid
     } else {

@@ -24,6 +24,12 @@ pub fn is_phone(value: &str) -> bool {
     number_ok && ext_ok
 }
 
+/// A deliverable address: valid syntax (the validator crate) and a domain
+/// with a dot, since `name@intranet` cannot be reached from outside.
+pub fn is_email(value: &str) -> bool {
+    value.validate_email() && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+}
+
 pub fn check(row: &Row, out: &mut Vec<Finding>) {
     for col in [Column::OfficePhone, Column::MobilePhone, Column::Fax] {
         let value = row.get(col);
@@ -39,7 +45,7 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
         }
     }
     let email = row.get(Column::AlternateEmail);
-    if !email.is_empty() && !email.validate_email() {
+    if !email.is_empty() && !is_email(email) {
         out.push(
             row.error(Code::InvalidEmail, Column::AlternateEmail)
                 .message("not a valid email address (expected name@example.com)")
@@ -51,6 +57,14 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(is_email("adele.vance@example.com"));
+        assert!(!is_email("lidia@example"));
+        assert!(!is_email("not an address"));
+        assert!(!is_email("a@b@example.com"));
+    }
 
     #[test]
     fn phones() {

@@ -7,7 +7,9 @@
 //! Write helpers take a `&Transaction`; a dropped transaction rolls back, so
 //! an early `?` never leaves half a change.
 
+pub mod batches;
 pub mod licenses;
+pub mod outbox;
 pub mod tenants;
 pub mod users;
 

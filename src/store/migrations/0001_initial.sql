@@ -100,6 +100,7 @@ CREATE TABLE outbox (
     tenant_id     TEXT NOT NULL,
     batch_id      TEXT REFERENCES batches(id),
     kind          TEXT NOT NULL,         -- results | welcome | reset
+    sender        TEXT NOT NULL,
     recipient     TEXT NOT NULL,
     subject       TEXT NOT NULL,
     body_text     TEXT,                  -- erased (NULL) once sent: it holds passwords

@@ -1,0 +1,30 @@
+//! Turning a rendered message into an outbox row.
+//!
+//! The Message-ID is made here, once, and stored: a retry after a failure
+//! sends the same ID, so a server or client that saw the first attempt can
+//! recognise the second.
+
+use super::render::Rendered;
+use crate::store::batches::QueuedMessage;
+
+/// The From address: `ONBOARD_MAIL_FROM` when set, else a no-reply address
+/// of this machine.
+pub fn sender() -> String {
+    std::env::var("ONBOARD_MAIL_FROM")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "onboard <onboard@localhost>".to_string())
+}
+
+/// A new outbox message of `kind` for `to`.
+pub fn message(kind: &'static str, to: &str, r: &Rendered) -> QueuedMessage {
+    QueuedMessage {
+        message_id: format!("<{}@onboard.invalid>", uuid::Uuid::new_v4()),
+        kind,
+        sender: sender(),
+        recipient: to.to_string(),
+        subject: r.subject.clone(),
+        text: r.text.clone(),
+        html: r.html.clone(),
+    }
+}
