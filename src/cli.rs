@@ -78,6 +78,9 @@ pub enum Command {
         onboard commit users.csv --tenant contoso --dry-run\n  \
         onboard commit users.csv --tenant contoso --skip-invalid --annotated to-fix.csv")]
     Commit(CommitArgs),
+    /// Queued and sent messages.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// A guided run of the whole pipeline on a fresh store in a temporary folder.
     #[command(after_help = "Example:\n  onboard demo")]
     Demo {
@@ -85,6 +88,30 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Messages with their status, attempts and last error (never their bodies).
+    #[command(after_help = "Example:\n  onboard outbox list --status queued")]
+    List {
+        #[arg(long, value_enum, default_value_t = OutboxStatus::All)]
+        status: OutboxStatus,
+    },
+    /// Deliver every message still queued (retries failed ones).
+    #[command(after_help = "Example:\n  onboard outbox send --smtp smtp://user:pass@mail.example.com:587?tls=required")]
+    Send {
+        /// SMTP transport; without it, messages are written as .eml files to outbox/ beside the store.
+        #[arg(long, env = "ONBOARD_SMTP_URL", hide_env_values = true, value_name = "URL")]
+        smtp: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutboxStatus {
+    Queued,
+    Sent,
+    All,
 }
 
 /// `commit`: the batch options plus what only a commit has.

@@ -204,6 +204,15 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         let report =
             notify::deliver::deliver(&mut store, transport.as_ref(), Some(&batch_id), &bar)?;
         bar.finish_and_clear();
+        for (to, e) in &report.errors {
+            eprintln!("not delivered to {to}: {e}");
+        }
+        if report.failed > 0 {
+            eprintln!(
+                "{} messages stay queued (the batch is committed); run `onboard outbox send` to retry",
+                report.failed
+            );
+        }
         report.sent
     } else {
         0

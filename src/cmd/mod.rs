@@ -6,6 +6,7 @@ pub mod commit;
 pub mod demo;
 pub mod domain;
 pub mod license;
+pub mod outbox;
 pub mod output;
 pub mod template;
 pub mod tenant;
@@ -38,6 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Template(c) => template::run(c),
         Command::Verify(args) => verify::run(&ctx, &args),
         Command::Commit(args) => commit::run(&ctx, &args),
+        Command::Outbox(c) => outbox::run(&ctx, c),
         Command::Demo { dir } => demo::run(&ctx, dir),
     }
 }
