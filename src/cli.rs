@@ -78,6 +78,9 @@ pub enum Command {
         onboard commit users.csv --tenant contoso --dry-run\n  \
         onboard commit users.csv --tenant contoso --skip-invalid --annotated to-fix.csv")]
     Commit(CommitArgs),
+    /// The tenant's users: list, delete, restore, reset a password.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Queued and sent messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -91,6 +94,82 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Display Name, User Name, Status and Assigned licences, 20 a page.
+    #[command(
+        after_help = "Examples:\n  onboard users list --tenant contoso --search adele\n  \
+        onboard users list --tenant contoso --status deleted --format csv"
+    )]
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value_t = UserStatus::Active)]
+        status: UserStatus,
+        /// Part of a display name or user name, any case.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        #[arg(long, default_value_t = 20)]
+        per_page: u64,
+    },
+    /// Soft delete: the users can be restored for 30 days; their seats are freed now.
+    #[command(
+        after_help = "Example:\n  onboard users delete --tenant contoso adele.vance@contoso.onmicrosoft.com alex.wilber"
+    )]
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        /// User names; a bare alias means the tenant's default domain.
+        #[arg(required = true, value_name = "UPN")]
+        upns: Vec<String>,
+    },
+    /// Bring back users deleted less than 30 days ago, with their licences where seats are free.
+    #[command(after_help = "Example:\n  onboard users restore --tenant contoso adele.vance")]
+    Restore {
+        #[arg(long)]
+        tenant: String,
+        #[arg(required = true, value_name = "UPN")]
+        upns: Vec<String>,
+    },
+    /// A new generated temporary password, shown once.
+    #[command(
+        after_help = "Example:\n  onboard users reset-password --tenant contoso adele.vance --force-change-password \
+        --email-to it@contoso.com"
+    )]
+    ResetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(value_name = "UPN")]
+        upn: String,
+        /// Also email the new password here (1 to 5).
+        #[arg(long = "email-to", value_name = "ADDR")]
+        email_to: Vec<String>,
+        /// The user must change it at next sign-in.
+        #[arg(long)]
+        force_change_password: bool,
+        /// Folder with email templates that replace the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// SMTP transport, e.g. smtp://user:pass@host:587?tls=required.
+        #[arg(
+            long,
+            env = "ONBOARD_SMTP_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        smtp: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserStatus {
+    Active,
+    Deleted,
+    All,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
     /// Messages with their status, attempts and last error (never their bodies).
     #[command(after_help = "Example:\n  onboard outbox list --status queued")]
@@ -99,10 +178,17 @@ pub enum OutboxCommand {
         status: OutboxStatus,
     },
     /// Deliver every message still queued (retries failed ones).
-    #[command(after_help = "Example:\n  onboard outbox send --smtp smtp://user:pass@mail.example.com:587?tls=required")]
+    #[command(
+        after_help = "Example:\n  onboard outbox send --smtp smtp://user:pass@mail.example.com:587?tls=required"
+    )]
     Send {
         /// SMTP transport; without it, messages are written as .eml files to outbox/ beside the store.
-        #[arg(long, env = "ONBOARD_SMTP_URL", hide_env_values = true, value_name = "URL")]
+        #[arg(
+            long,
+            env = "ONBOARD_SMTP_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
         smtp: Option<String>,
     },
 }

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod output;
 pub mod template;
 pub mod tenant;
+pub mod users;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Template(c) => template::run(c),
         Command::Verify(args) => verify::run(&ctx, &args),
         Command::Commit(args) => commit::run(&ctx, &args),
+        Command::Users(c) => users::run(&ctx, c),
         Command::Outbox(c) => outbox::run(&ctx, c),
         Command::Demo { dir } => demo::run(&ctx, dir),
     }

@@ -34,7 +34,16 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                 .collect();
             emit(
                 ctx.format,
-                &["ID", "Tenant", "Kind", "Recipient", "Status", "Attempts", "Body", "Last error"],
+                &[
+                    "ID",
+                    "Tenant",
+                    "Kind",
+                    "Recipient",
+                    "Status",
+                    "Attempts",
+                    "Body",
+                    "Last error",
+                ],
                 &rows,
                 &messages,
             )?;
@@ -55,7 +64,11 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                 report.failed,
                 transport.describe()
             );
-            Ok(if report.failed > 0 { Exit::Invalid } else { Exit::Success })
+            Ok(if report.failed > 0 {
+                Exit::Invalid
+            } else {
+                Exit::Success
+            })
         }
     }
 }

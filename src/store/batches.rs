@@ -99,6 +99,8 @@ impl Store {
         let tx = begin_write(self)?;
         let tenant = c.batch.tenant_id;
         let needed = c.users.len() as u64;
+        // Users deleted more than 30 days ago no longer hold their names.
+        super::users::purge_expired(&tx, tenant, now)?;
 
         let before = subscriptions(&tx, tenant)?;
         for sku in c.licenses {
@@ -132,23 +134,7 @@ impl Store {
         )?;
         insert_users(&tx, c, now)?;
         for m in c.messages {
-            tx.prepare_cached(
-                "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, sender, recipient, subject,
-                    body_text, body_html, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                m.message_id,
-                tenant,
-                c.batch.id,
-                m.kind,
-                m.sender,
-                m.recipient,
-                m.subject,
-                m.text,
-                m.html,
-                now
-            ])?;
+            queue_message(&tx, tenant, Some(c.batch.id), m, now)?;
         }
         audit(
             &tx,
@@ -175,6 +161,34 @@ impl Store {
             committed: true,
         })
     }
+}
+
+/// Inserts one outbox row inside the caller's transaction.
+pub fn queue_message(
+    tx: &rusqlite::Connection,
+    tenant: &str,
+    batch: Option<&str>,
+    m: &QueuedMessage,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, sender, recipient, subject,
+            body_text, body_html, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        m.message_id,
+        tenant,
+        batch,
+        m.kind,
+        m.sender,
+        m.recipient,
+        m.subject,
+        m.text,
+        m.html,
+        now
+    ])?;
+    Ok(())
 }
 
 fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
