@@ -122,12 +122,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                     password: secret.expose(),
                     licenses: "",
                 };
-                let r = templates.results(
-                    &info,
-                    "password reset",
-                    std::slice::from_ref(&creds),
-                    force_change_password,
-                )?;
+                let r = templates.reset(&info, &creds, force_change_password)?;
                 messages = email_to
                     .iter()
                     .map(|to| notify::queue::message("reset", to, &r))

@@ -184,6 +184,17 @@ impl Templates {
         })
     }
 
+    /// The administrators' message for a password reset: the results
+    /// templates with one user, under a subject that says what happened.
+    pub fn reset(&self, tenant: &TenantInfo, user: &Credentials, force: bool) -> Result<Rendered> {
+        let mut r = self.results(tenant, "password reset", std::slice::from_ref(user), force)?;
+        r.subject = header_safe(&format!(
+            "New temporary password for {} ({})",
+            user.upn, tenant.name
+        ));
+        Ok(r)
+    }
+
     /// One new user's welcome message.
     pub fn welcome(
         &self,

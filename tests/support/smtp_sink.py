@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""A real SMTP server on loopback for the notification tests (aiosmtpd).
+
+Every accepted message is written to --dir as NNNNNN.eml (the raw bytes as
+received, with an X-Envelope-To header in front), so a test can read exactly
+what arrived. Failure modes, to test that nothing is lost or sent twice:
+
+  --mode ok         accept everything
+  --mode tempfail   answer 451 to the first --fail-first messages, then accept
+  --mode permfail   answer 550 to every message
+  --mode drop       close the connection after DATA, without answering, for
+                    the first --fail-first messages (they are not stored:
+                    an unacknowledged message is not delivered)
+  --auth USER:PASS  require AUTH LOGIN/PLAIN with these credentials
+
+Prints "ready <port>" on stdout once it listens; stops on SIGTERM or SIGINT.
+"""
+
+import argparse
+import itertools
+import os
+import signal
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+
+class Handler:
+    def __init__(self, directory, mode, fail_first):
+        self.directory = directory
+        self.mode = mode
+        self.fail_first = fail_first
+        self.attempts = 0
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.attempts += 1
+            attempt = self.attempts
+        if self.mode == "tempfail" and attempt <= self.fail_first:
+            return "451 4.3.0 Temporary failure, try again later"
+        if self.mode == "permfail":
+            return "550 5.1.1 Mailbox unavailable"
+        if self.mode == "drop" and attempt <= self.fail_first:
+            session.transport.close() if hasattr(session, "transport") and session.transport else None
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
+        n = next(self.counter)
+        path = os.path.join(self.directory, f"{n:06d}.eml")
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode())
+            f.write(envelope.original_content or envelope.content)
+        os.rename(tmp, path)
+        return "250 2.0.0 OK"
+
+
+def authenticator(user, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+        return AuthResult(success=ok)
+
+    return check
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--mode", default="ok", choices=["ok", "tempfail", "permfail", "drop"])
+    p.add_argument("--fail-first", type=int, default=1)
+    p.add_argument("--auth", default=None)
+    a = p.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    kwargs = {}
+    if a.auth:
+        user, password = a.auth.split(":", 1)
+        kwargs = dict(authenticator=authenticator(user, password), auth_required=True, auth_require_tls=False)
+    controller = Controller(
+        Handler(a.dir, a.mode, a.fail_first), hostname="127.0.0.1", port=a.port, data_size_limit=0, **kwargs
+    )
+    controller.start()
+    print(f"ready {a.port}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
