@@ -96,6 +96,9 @@ impl Store {
     /// `dry_run`.
     pub fn apply_batch(&mut self, c: &BatchChanges, dry_run: bool) -> Result<Applied> {
         let now = self.now();
+        // A big batch touches several indexes; a roomy page cache keeps the
+        // transaction from spilling to the WAL page by page.
+        self.conn.execute_batch("PRAGMA cache_size = -262144")?;
         let tx = begin_write(self)?;
         let tenant = c.batch.tenant_id;
         let needed = c.users.len() as u64;
