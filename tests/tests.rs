@@ -4,3 +4,5 @@
 
 mod commit;
 mod harness;
+mod notify;
+mod snapshots;

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -58,15 +59,18 @@ class Handler:
         return "250 2.0.0 OK"
 
 
-def authenticator(user, password):
-    def check(server, session, envelope, mechanism, auth_data):
-        ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode()
+        self.password = password.encode()
 
-    return check
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == self.user and auth_data.password == self.password
+        return AuthResult(success=ok, handled=False)
 
 
 def main():
+    warnings.simplefilter("ignore")  # AUTH without TLS is deliberate here
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--dir", required=True)
@@ -78,7 +82,7 @@ def main():
     kwargs = {}
     if a.auth:
         user, password = a.auth.split(":", 1)
-        kwargs = dict(authenticator=authenticator(user, password), auth_required=True, auth_require_tls=False)
+        kwargs = dict(authenticator=Authenticator(user, password), auth_required=True, auth_require_tls=False)
     controller = Controller(
         Handler(a.dir, a.mode, a.fail_first), hostname="127.0.0.1", port=a.port, data_size_limit=0, **kwargs
     )
