@@ -135,7 +135,8 @@ pub fn verify_file(
 ) -> Result<Verified> {
     let started = Instant::now();
     let source = Source::from_arg(&args.file)?;
-    let sniff = encoding::sniff(&source)?;
+    // Only a commit records the file's digest.
+    let sniff = encoding::sniff(&source, keep_users)?;
     let read_time = started.elapsed();
     let started = Instant::now();
     let bar = ctx.progress.bytes(source.size(), "verifying");

@@ -151,7 +151,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
 
     let started = Instant::now();
     let settings = settings_json(&plan, args);
-    let sha = hex(&verified.sniff.sha256);
+    let sha = verified.sniff.sha256.map(|d| hex(&d)).unwrap_or_default();
     let file_name = verified.source.file_name();
     let roles: Vec<&str> = plan.roles.iter().map(|r| r.as_str()).collect();
     let changes = BatchChanges {

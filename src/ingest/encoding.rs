@@ -51,15 +51,17 @@ pub struct Sniff {
     /// Where the first invalid UTF-8 byte was, when the file fell back to
     /// Windows-1252 (for the warning).
     pub invalid_utf8_at: Option<u64>,
-    pub sha256: [u8; 32],
+    /// Only computed when asked for (a commit records it with the batch).
+    pub sha256: Option<[u8; 32]>,
     pub bytes: u64,
 }
 
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
 const CHUNK: usize = 1 << 20;
 
-/// Reads the whole input once: BOM, UTF-8 validity, NUL bytes, SHA-256.
-pub fn sniff(source: &Source) -> Result<Sniff, Error> {
+/// Reads the whole input once: BOM, UTF-8 validity, NUL bytes, and the
+/// SHA-256 when `digest` is set.
+pub fn sniff(source: &Source, digest: bool) -> Result<Sniff, Error> {
     let mut input = source.open()?;
     let mut buf = vec![0u8; CHUNK];
     let mut hasher = Sha256::new();
@@ -76,7 +78,9 @@ pub fn sniff(source: &Source) -> Result<Sniff, Error> {
             break;
         }
         let chunk = &buf[..n];
-        hasher.update(chunk);
+        if digest {
+            hasher.update(chunk);
+        }
         let mut body = chunk;
         if encoding.is_none() {
             encoding = Some(if chunk.starts_with(b"\xFF\xFE") {
@@ -126,7 +130,7 @@ pub fn sniff(source: &Source) -> Result<Sniff, Error> {
     Ok(Sniff {
         encoding,
         invalid_utf8_at: invalid_at,
-        sha256: hasher.finalize().into(),
+        sha256: digest.then(|| hasher.finalize().into()),
         bytes: total,
     })
 }
@@ -282,7 +286,7 @@ mod tests {
     use super::*;
 
     fn sniff_bytes(b: &[u8]) -> Sniff {
-        sniff(&Source::from_bytes("t", b.to_vec())).unwrap()
+        sniff(&Source::from_bytes("t", b.to_vec()), false).unwrap()
     }
 
     fn decode(b: &[u8]) -> String {
@@ -319,7 +323,7 @@ mod tests {
 
     #[test]
     fn rejects_binary() {
-        assert!(sniff(&Source::from_bytes("t", b"PK\x03\x04\0\0".to_vec())).is_err());
+        assert!(sniff(&Source::from_bytes("t", b"PK\x03\x04\0\0".to_vec()), false).is_err());
     }
 
     #[test]

@@ -47,7 +47,9 @@ fn check_value(row: &Row, col: Column, value: &str, out: &mut Vec<Finding>) {
             }
         }
     }
-    if let Some(c) = value.chars().find(|&c| is_control(c)) {
+    // Fast path: printable ASCII has no control characters.
+    let plain = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if let Some(c) = value.chars().find(|&c| !plain && is_control(c)) {
         out.push(
             row.error(Code::ControlChars, col)
                 .message(format!(
