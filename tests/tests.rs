@@ -1,1 +1,16 @@
+//! The integration tests, as one binary (one link, one process start-up):
+//! each module covers one area and every test gets a fresh work folder and
+//! store (`util::Work`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../benches/support/generate.rs"]
+mod generate;
+
+mod bad_input;
+mod generator;
+mod logs;
+mod props;
+mod samples;
+mod util;
+mod verify;
