@@ -90,6 +90,7 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
         ("m365-tab.csv", "utf-8-bom", "tab", "microsoft365", 0),
         ("m365-unicode-text.txt", "utf-16le", "tab", "microsoft365", 0),
         ("m365-windows1252-semicolon.csv", "windows-1252", "semicolon", "microsoft365", 0),
+        ("m365-cr.csv", "utf-8-bom", "comma", "microsoft365", 0),
         ("entra.csv", "utf-8-bom", "comma", "entra", 1),
         ("entra-windows1252.csv", "windows-1252", "comma", "entra", 1),
         ("entra-properties.csv", "utf-8", "comma", "entra", 0),
