@@ -181,3 +181,27 @@ fn unclosed_quote() {
     assert_eq!(log.rows, 1);
     assert_eq!(log.findings[0].line, 2);
 }
+
+/// `--annotated` or `--log` naming the input would overwrite the file while
+/// it is read (a 5,000-row file came back with 395 rows).
+#[test]
+fn outputs_may_not_overwrite_the_input() {
+    let w = Work::with_tenant();
+    let mut bytes = Vec::new();
+    crate::generate::write_users(&mut bytes, 2000, 0, 5).unwrap();
+    let f = w.write("in.csv", &bytes);
+    for (option, value) in [
+        ("--annotated", "in.csv"),
+        ("--annotated", "./in.csv"),
+        ("--log", "in.csv"),
+        ("--log", f.to_str().unwrap()),
+    ] {
+        let run = w.run(&["verify", "in.csv", "--tenant", "contoso", option, value]);
+        assert_refused(&run, &format!("{option} {value} is the input file"));
+        assert_eq!(w.read("in.csv"), bytes, "{option} {value}: the input is unchanged");
+    }
+    // Another name is fine.
+    w.run(&["verify", "in.csv", "--tenant", "contoso", "--annotated", "out.csv"])
+        .expect(0);
+    assert_eq!(w.read("in.csv"), bytes);
+}
