@@ -16,10 +16,22 @@ fn verify_bytes(w: &Work, name: &str, bytes: &[u8]) -> crate::util::Run {
 
 #[track_caller]
 fn assert_refused(run: &crate::util::Run, needle: &str) {
-    assert_eq!(run.code, 2, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
     assert!(run.stderr.starts_with("onboard: "), "{}", run.stderr);
-    assert!(run.stderr.contains(needle), "{needle:?} not in: {}", run.stderr);
-    assert!(run.stdout.is_empty(), "no log for a file that cannot be read: {}", run.stdout);
+    assert!(
+        run.stderr.contains(needle),
+        "{needle:?} not in: {}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "no log for a file that cannot be read: {}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -29,7 +41,10 @@ fn empty_file() {
     assert_refused(&run, "is empty");
     assert!(run.stderr.contains(EXPECTED_HEADER));
     // Only blank lines, or only a BOM, is empty too.
-    assert_refused(&verify_bytes(&w, "blank.csv", b"\r\n\r\n,,,\r\n"), "is empty");
+    assert_refused(
+        &verify_bytes(&w, "blank.csv", b"\r\n\r\n,,,\r\n"),
+        "is empty",
+    );
     assert_refused(&verify_bytes(&w, "bom.csv", b"\xEF\xBB\xBF"), "is empty");
     assert_refused(&verify_bytes(&w, "bom16.csv", b"\xFF\xFE"), "is empty");
 }
@@ -71,7 +86,10 @@ fn header_only_file_has_no_rows() {
     let w = Work::with_tenant();
     for (name, bytes) in [
         ("no-newline.csv", &b"User Name,Display Name"[..]),
-        ("crlf.csv", b"\xEF\xBB\xBFUser Name,Display Name\r\n\r\n\r\n"),
+        (
+            "crlf.csv",
+            b"\xEF\xBB\xBFUser Name,Display Name\r\n\r\n\r\n",
+        ),
     ] {
         let f = w.write(name, bytes);
         let (code, log) = w.verify(&f, &[]);
@@ -86,7 +104,10 @@ fn header_only_file_has_no_rows() {
 fn ten_megabyte_field() {
     let w = Work::with_tenant();
     let big = "x".repeat(10 << 20);
-    let f = w.write("big.csv", format!("User Name,Display Name,City\r\nbig.one,Big One,\"{big}\"\r\nok.one,Ok,Paris\r\n"));
+    let f = w.write(
+        "big.csv",
+        format!("User Name,Display Name,City\r\nbig.one,Big One,\"{big}\"\r\nok.one,Ok,Paris\r\n"),
+    );
     let started = std::time::Instant::now();
     let (code, log) = w.verify(&f, &[]);
     assert!(started.elapsed().as_secs() < 20);
@@ -100,18 +121,36 @@ fn ten_megabyte_field() {
     // The same as a single unterminated header line.
     let f = w.write("big-header.csv", &big);
     let run = w.run(&["verify", f.to_str().unwrap(), "--tenant", "contoso"]);
-    assert_refused(&run, "the header has no \"User Name\" or \"Display Name\" column");
-    assert!(run.stderr.len() < 4096, "the message does not repeat the 10 MB cell");
+    assert_refused(
+        &run,
+        "the header has no \"User Name\" or \"Display Name\" column",
+    );
+    assert!(
+        run.stderr.len() < 4096,
+        "the message does not repeat the 10 MB cell"
+    );
 }
 
 #[test]
 fn missing_required_column_lists_the_expected_header() {
     let w = Work::with_tenant();
     let run = verify_bytes(&w, "m.csv", b"User Name,First Name\r\nann.lee,Ann\r\n");
-    assert_refused(&run, "line 1: the header has no \"Display Name\" column (required)");
-    assert!(run.stderr.contains(&format!("expected header: {EXPECTED_HEADER}")), "{}", run.stderr);
+    assert_refused(
+        &run,
+        "line 1: the header has no \"Display Name\" column (required)",
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("expected header: {EXPECTED_HEADER}")),
+        "{}",
+        run.stderr
+    );
     // The header line is named even after Entra's version line.
-    let run = verify_bytes(&w, "e.csv", b"version:v1.0\r\nName [displayName] Required\r\nAnn\r\n");
+    let run = verify_bytes(
+        &w,
+        "e.csv",
+        b"version:v1.0\r\nName [displayName] Required\r\nAnn\r\n",
+    );
     assert_refused(&run, "line 2: the header has no \"User Name\" column");
 }
 
@@ -123,7 +162,10 @@ fn duplicated_column() {
         "d.csv",
         b"User Name,Display Name,City,userPrincipalName\r\nann.lee,Ann,Paris,ann\r\n",
     );
-    assert_refused(&run, "the column \"User Name\" appears twice (columns 1 and 4)");
+    assert_refused(
+        &run,
+        "the column \"User Name\" appears twice (columns 1 and 4)",
+    );
     assert!(run.stderr.contains(EXPECTED_HEADER));
 }
 
@@ -135,21 +177,44 @@ fn unknown_tenant_sku_and_too_many_recipients() {
     let run = w.run(&["verify", users, "--tenant", "northwind"]);
     assert_refused(&run, "northwind");
 
-    let run = w.run(&["verify", users, "--tenant", "contoso", "--license", "SPE_E5"]);
-    assert_refused(&run, "tenant contoso has no subscription SPE_E5; its SKUs: ENTERPRISEPACK");
+    let run = w.run(&[
+        "verify",
+        users,
+        "--tenant",
+        "contoso",
+        "--license",
+        "SPE_E5",
+    ]);
+    assert_refused(
+        &run,
+        "tenant contoso has no subscription SPE_E5; its SKUs: ENTERPRISEPACK",
+    );
 
     let mut args = vec!["verify", users, "--tenant", "contoso"];
     let addrs: Vec<String> = (1..=6).map(|i| format!("admin{i}@example.com")).collect();
     for a in &addrs {
         args.extend(["--email-to", a.as_str()]);
     }
-    assert_refused(&w.run(&args), "--email-to is given 6 times; at most 5 recipients");
+    assert_refused(
+        &w.run(&args),
+        "--email-to is given 6 times; at most 5 recipients",
+    );
     // Five are fine.
     args.truncate(args.len() - 2);
     w.run(&args).expect(0);
 
-    let run = w.run(&["verify", users, "--tenant", "contoso", "--email-to", "not an address"]);
-    assert_refused(&run, "--email-to \"not an address\" is not a valid email address");
+    let run = w.run(&[
+        "verify",
+        users,
+        "--tenant",
+        "contoso",
+        "--email-to",
+        "not an address",
+    ]);
+    assert_refused(
+        &run,
+        "--email-to \"not an address\" is not a valid email address",
+    );
 }
 
 #[test]
@@ -159,10 +224,18 @@ fn missing_file_folder_and_store() {
         &w.run(&["verify", "nope.csv", "--tenant", "contoso"]),
         "nope.csv",
     );
-    assert_refused(&w.run(&["verify", ".", "--tenant", "contoso"]), "is a folder");
+    assert_refused(
+        &w.run(&["verify", ".", "--tenant", "contoso"]),
+        "is a folder",
+    );
 
     let empty = Work::new();
-    let run = empty.run(&["verify", fixture("m365.csv").to_str().unwrap(), "--tenant", "contoso"]);
+    let run = empty.run(&[
+        "verify",
+        fixture("m365.csv").to_str().unwrap(),
+        "--tenant",
+        "contoso",
+    ]);
     assert_refused(&run, "no store here yet");
     assert!(!empty.db().exists(), "verify creates no store");
 }
@@ -198,10 +271,21 @@ fn outputs_may_not_overwrite_the_input() {
     ] {
         let run = w.run(&["verify", "in.csv", "--tenant", "contoso", option, value]);
         assert_refused(&run, &format!("{option} {value} is the input file"));
-        assert_eq!(w.read("in.csv"), bytes, "{option} {value}: the input is unchanged");
+        assert_eq!(
+            w.read("in.csv"),
+            bytes,
+            "{option} {value}: the input is unchanged"
+        );
     }
     // Another name is fine.
-    w.run(&["verify", "in.csv", "--tenant", "contoso", "--annotated", "out.csv"])
-        .expect(0);
+    w.run(&[
+        "verify",
+        "in.csv",
+        "--tenant",
+        "contoso",
+        "--annotated",
+        "out.csv",
+    ])
+    .expect(0);
     assert_eq!(w.read("in.csv"), bytes);
 }

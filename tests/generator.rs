@@ -29,8 +29,16 @@ fn a_thousand_clean_rows_verify() {
     let (code, log) = w.verify(&f, &[]);
     assert_eq!(code, 0, "{:?}", &log.findings[..log.findings.len().min(5)]);
     assert_eq!((log.rows, log.valid_rows), (1000, 1000));
-    assert_eq!(log.warnings, 0, "{:?}", &log.findings[..log.findings.len().min(5)]);
-    assert_eq!((log.encoding.as_str(), log.dialect.as_str()), ("utf-8-bom", "onboard"));
+    assert_eq!(
+        log.warnings,
+        0,
+        "{:?}",
+        &log.findings[..log.findings.len().min(5)]
+    );
+    assert_eq!(
+        (log.encoding.as_str(), log.dialect.as_str()),
+        ("utf-8-bom", "onboard")
+    );
 }
 
 #[test]

@@ -18,8 +18,22 @@ fn verify_with_logs(w: &Work, file: &str, format: &str) -> (i32, String) {
         "--annotated",
         "annotated.csv",
     ]);
-    w.run(&["verify", f.to_str().unwrap(), "--tenant", "contoso", "--log", "log.json"]);
-    w.run(&["verify", f.to_str().unwrap(), "--tenant", "contoso", "--log", "log.txt"]);
+    w.run(&[
+        "verify",
+        f.to_str().unwrap(),
+        "--tenant",
+        "contoso",
+        "--log",
+        "log.json",
+    ]);
+    w.run(&[
+        "verify",
+        f.to_str().unwrap(),
+        "--tenant",
+        "contoso",
+        "--log",
+        "log.txt",
+    ]);
     (run.code, run.stdout)
 }
 
@@ -29,7 +43,10 @@ fn csv_log_has_the_spec_header_and_defuses_formulas() {
     let (code, _) = verify_with_logs(&w, "formula.csv", "text");
     assert_eq!(code, 1);
     let text = String::from_utf8(w.read("log.csv")).unwrap();
-    assert!(text.starts_with("line,record,column,severity,code,message,value\r\n"), "{text}");
+    assert!(
+        text.starts_with("line,record,column,severity,code,message,value\r\n"),
+        "{text}"
+    );
 
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
@@ -40,10 +57,19 @@ fn csv_log_has_the_spec_header_and_defuses_formulas() {
             .to_string()
     };
     assert!(value_of("Display Name", "too_long").starts_with("'=HYPERLINK(\"http://x\",\"y\")"));
-    assert_eq!(value_of("User Name", "invalid_username"), "'=HYPERLINK(\"http://x\",\"y\")");
-    assert_eq!(value_of("Office Phone", "invalid_phone"), "'+1 425 555 0100 ext");
+    assert_eq!(
+        value_of("User Name", "invalid_username"),
+        "'=HYPERLINK(\"http://x\",\"y\")"
+    );
+    assert_eq!(
+        value_of("Office Phone", "invalid_phone"),
+        "'+1 425 555 0100 ext"
+    );
     assert_eq!(value_of("Country or Region", "unknown_country"), "'-Narnia");
-    assert_eq!(value_of("Alternate email address", "invalid_email"), "'@example.com");
+    assert_eq!(
+        value_of("Alternate email address", "invalid_email"),
+        "'@example.com"
+    );
     assert_eq!(value_of("User Name", "trimmed_spaces"), "'\ttab.user");
     // No cell of the log starts a formula.
     for r in &rows {
@@ -61,7 +87,11 @@ fn csv_log_has_the_spec_header_and_defuses_formulas() {
     // Rows with warnings only, and the row of formula-like names, are valid.
     assert_eq!(log.rows, 7);
     assert_eq!(log.valid_rows, 3);
-    assert!(!log.findings.iter().any(|f| f.record == 7), "{:?}", log.findings);
+    assert!(
+        !log.findings.iter().any(|f| f.record == 7),
+        "{:?}",
+        log.findings
+    );
 }
 
 #[test]
@@ -84,7 +114,14 @@ fn csv_log_matches_the_json_log() {
     }
     // `--format csv` prints the same log on standard output.
     let f = fixture("m365.csv");
-    let run = w.run(&["--format", "csv", "verify", f.to_str().unwrap(), "--tenant", "contoso"]);
+    let run = w.run(&[
+        "--format",
+        "csv",
+        "verify",
+        f.to_str().unwrap(),
+        "--tenant",
+        "contoso",
+    ]);
     assert_eq!(run.raw_stdout, w.read("log.csv"));
 }
 
@@ -95,8 +132,16 @@ fn json_log_has_the_spec_keys() {
     let v: serde_json::Value = serde_json::from_slice(&w.read("log.json")).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let mut want = vec![
-        "file", "encoding", "delimiter", "dialect", "rows", "valid_rows", "invalid_rows",
-        "errors", "warnings", "findings",
+        "file",
+        "encoding",
+        "delimiter",
+        "dialect",
+        "rows",
+        "valid_rows",
+        "invalid_rows",
+        "errors",
+        "warnings",
+        "findings",
     ];
     let mut got = keys.clone();
     got.sort_unstable();
@@ -107,13 +152,25 @@ fn json_log_has_the_spec_keys() {
     for f in findings {
         let mut k: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
         k.sort_unstable();
-        assert_eq!(k, ["code", "column", "line", "message", "record", "severity", "value"]);
+        assert_eq!(
+            k,
+            [
+                "code", "column", "line", "message", "record", "severity", "value"
+            ]
+        );
     }
     assert_eq!(v["rows"], 16);
     assert_eq!(v["encoding"], "utf-8-bom");
     // The log file and standard output agree.
     let f = fixture("m365.csv");
-    let run = w.run(&["--format", "json", "verify", f.to_str().unwrap(), "--tenant", "contoso"]);
+    let run = w.run(&[
+        "--format",
+        "json",
+        "verify",
+        f.to_str().unwrap(),
+        "--tenant",
+        "contoso",
+    ]);
     let stdout: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(stdout, v);
 }
@@ -124,22 +181,32 @@ fn text_log_starts_with_the_summary() {
     let (_, stdout) = verify_with_logs(&w, "m365.csv", "text");
     let text = String::from_utf8(w.read("log.txt")).unwrap();
     let first = text.lines().next().unwrap();
-    assert_eq!(first, "verified 16 rows: 7 valid, 9 invalid; 10 errors, 2 warnings");
+    assert_eq!(
+        first,
+        "verified 16 rows: 7 valid, 9 invalid; 10 errors, 2 warnings"
+    );
     assert_eq!(stdout, text);
     // One table line per finding, each with its line number and code.
-    for (line, code) in [(5, "invalid_username"), (15, "control_chars"), (17, "too_long")] {
+    for (line, code) in [
+        (5, "invalid_username"),
+        (15, "control_chars"),
+        (17, "too_long"),
+    ] {
         assert!(
-            text.lines().any(|l| l.trim_start().starts_with(&format!("{line} "))
-                && l.contains(code)),
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{line} ")) && l.contains(code)),
             "{line} {code} in\n{text}"
         );
     }
     // Singular forms.
     let w = Work::with_tenant();
     let f = w.write("one.csv", "User Name,Display Name\r\nann lee,Ann\r\n");
-    let run = w.run(&["verify", f.to_str().unwrap(), "--tenant", "contoso"]).expect(1);
+    let run = w
+        .run(&["verify", f.to_str().unwrap(), "--tenant", "contoso"])
+        .expect(1);
     assert!(
-        run.stdout.starts_with("verified 1 row: 0 valid, 1 invalid; 1 error, 0 warnings\n"),
+        run.stdout
+            .starts_with("verified 1 row: 0 valid, 1 invalid; 1 error, 0 warnings\n"),
         "{}",
         run.stdout
     );
@@ -160,15 +227,23 @@ fn annotated_copy_verifies_again_with_the_same_findings() {
         .flexible(true)
         .from_reader(&bytes[3..]);
     let header = rdr.headers().unwrap().clone();
-    assert_eq!(header.iter().last(), Some("Verification"));
+    assert_eq!(header.iter().next_back(), Some("Verification"));
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len() as u64, first.rows, "one row per record, blank lines dropped");
+    assert_eq!(
+        rows.len() as u64,
+        first.rows,
+        "one row per record, blank lines dropped"
+    );
     let note = |user: &str| -> String {
         let r = rows.iter().find(|r| &r[0] == user).unwrap();
-        r.iter().last().unwrap().to_string()
+        r.iter().next_back().unwrap().to_string()
     };
     assert!(note("last.user").starts_with("OK"), "{}", note("last.user"));
-    assert!(note("jo..hn").starts_with("error invalid_username (User Name): "), "{}", note("jo..hn"));
+    assert!(
+        note("jo..hn").starts_with("error invalid_username (User Name): "),
+        "{}",
+        note("jo..hn")
+    );
     assert!(note("odd.country").starts_with("warning unknown_country"));
 
     // Verify the annotated copy: its Verification column is ignored, and it
@@ -201,7 +276,10 @@ fn annotated_copy_verifies_again_with_the_same_findings() {
         "annotated2.csv",
     ]);
     let second = w.read("annotated2.csv");
-    let header2 = csv::Reader::from_reader(&second[3..]).headers().unwrap().clone();
+    let header2 = csv::Reader::from_reader(&second[3..])
+        .headers()
+        .unwrap()
+        .clone();
     assert_eq!(header2, header);
     let (_, third) = w.verify(&w.path("annotated2.csv"), &[]);
     assert_eq!(key(&third), key(&again));
@@ -222,12 +300,18 @@ fn annotated_copy_keeps_the_input_delimiter() {
     .expect(1);
     let text = String::from_utf8(w.read("a.csv")).unwrap();
     let header = text.lines().next().unwrap();
-    assert!(header.ends_with(";Country or Region;Verification"), "{header}");
+    assert!(
+        header.ends_with(";Country or Region;Verification"),
+        "{header}"
+    );
     let (_, reference) = w.verify(&fixture("m365.csv"), &[]);
     let (_, again) = w.verify(&w.path("a.csv"), &[]);
     assert_eq!(again.delimiter, "semicolon");
     let codes = |l: &Log| -> Vec<(u64, String)> {
-        l.findings.iter().map(|f| (f.record, f.code.clone())).collect()
+        l.findings
+            .iter()
+            .map(|f| (f.record, f.code.clone()))
+            .collect()
     };
     assert_eq!(codes(&again), codes(&reference));
 }
@@ -237,7 +321,12 @@ fn annotated_copy_keeps_the_input_delimiter() {
 #[test]
 fn passwords_never_appear_in_any_output() {
     let passwords = fixture_passwords();
-    for file in ["mistakes.csv", "entra.csv", "entra-windows1252.csv", "entra-properties.csv"] {
+    for file in [
+        "mistakes.csv",
+        "entra.csv",
+        "entra-windows1252.csv",
+        "entra-properties.csv",
+    ] {
         for format in ["text", "json", "csv"] {
             let w = Work::with_tenant();
             let (_, stdout) = verify_with_logs(&w, file, format);
@@ -256,7 +345,10 @@ fn passwords_never_appear_in_any_output() {
             for p in &passwords {
                 in_file += usize::from(input.contains(p.as_str()));
                 for (name, text) in &outputs {
-                    assert!(!text.contains(p.as_str()), "{file} --format {format}: {p} in {name}");
+                    assert!(
+                        !text.contains(p.as_str()),
+                        "{file} --format {format}: {p} in {name}"
+                    );
                 }
             }
             assert!(in_file >= 8, "{file} holds only {in_file} of the passwords");
@@ -292,6 +384,10 @@ fn annotated_copy_drops_a_shifted_password() {
         assert!(!text.contains(p), "{p} in\n{text}");
     }
     // The rest of each row is kept for the person who fixes it.
-    assert!(text.contains("ann.lee,Ann,Lee,Ann Lee,,,,,,,,1 Main St, Suite 4,Seattle,WA,98101,United States"));
-    assert!(text.contains("cy.lee,Cy,Lee,Cy Lee,,,,,,,,1 Main St,Seattle,WA,98101,United States,US,,"));
+    assert!(text.contains(
+        "ann.lee,Ann,Lee,Ann Lee,,,,,,,,1 Main St, Suite 4,Seattle,WA,98101,United States"
+    ));
+    assert!(
+        text.contains("cy.lee,Cy,Lee,Cy Lee,,,,,,,,1 Main St,Seattle,WA,98101,United States,US,,")
+    );
 }

@@ -11,7 +11,8 @@ fn tenant() -> TenantView {
     let mut t = TenantView::new("contoso", "contoso.onmicrosoft.com");
     t.add_domain("contoso.com", false);
     t.add_domain("fabrikam.com", true);
-    t.existing.insert("adele.vance@contoso.onmicrosoft.com", Existing::Active);
+    t.existing
+        .insert("adele.vance@contoso.onmicrosoft.com", Existing::Active);
     t.existing.insert("gone@contoso.com", Existing::Deleted);
     t
 }
@@ -25,7 +26,11 @@ fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
     let outcome = verify::run(&mut input, &tenant(), true, |rec, findings| {
         seen += 1;
         assert_eq!(rec.record, seen, "records are numbered in order");
-        assert!(findings.iter().all(|f| f.record == rec.record && f.line == rec.line));
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.record == rec.record && f.line == rec.line)
+        );
         Ok(())
     })
     .ok()?;
@@ -33,11 +38,20 @@ fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
     assert_eq!(log.rows, seen);
     assert_eq!(log.rows, log.valid_rows + log.invalid_rows);
     assert_eq!(outcome.users.len() as u64, log.valid_rows);
-    let errors = log.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = log
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     assert_eq!(log.errors, errors as u64);
     assert_eq!(log.warnings as usize, log.findings.len() - errors);
     // Lines never go backwards.
-    let lines: Vec<u64> = log.findings.iter().filter(|f| f.record > 0).map(|f| f.line).collect();
+    let lines: Vec<u64> = log
+        .findings
+        .iter()
+        .filter(|f| f.record > 0)
+        .map(|f| f.line)
+        .collect();
     assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
     // Every log writer copes with whatever the findings hold.
     for format in [
@@ -54,12 +68,41 @@ fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
 /// Pieces of CSV and of headers, so that generated inputs get past the
 /// header often enough to reach the rules.
 const PIECES: &[&str] = &[
-    ",", ",", ",", ";", "\t", "\"", "\r", "\n", "\r\n", " ", "a", "é", "=", "@", ".", "x",
-    "User Name", "Display Name", "Password", "Usage Location", "Office Phone",
-    "Alternate email address", "userPrincipalName", "displayName",
-    "Block sign in (Yes/No) [accountEnabled] Required", "version:v1.0", "\u{feff}",
-    "adele.vance", "ADELE.VANCE@contoso.onmicrosoft.com", "a@fabrikam.com", "gone@contoso.com",
-    "Zq8!pw-x", "US", "+1 425", "x123",
+    ",",
+    ",",
+    ",",
+    ";",
+    "\t",
+    "\"",
+    "\r",
+    "\n",
+    "\r\n",
+    " ",
+    "a",
+    "é",
+    "=",
+    "@",
+    ".",
+    "x",
+    "User Name",
+    "Display Name",
+    "Password",
+    "Usage Location",
+    "Office Phone",
+    "Alternate email address",
+    "userPrincipalName",
+    "displayName",
+    "Block sign in (Yes/No) [accountEnabled] Required",
+    "version:v1.0",
+    "\u{feff}",
+    "adele.vance",
+    "ADELE.VANCE@contoso.onmicrosoft.com",
+    "a@fabrikam.com",
+    "gone@contoso.com",
+    "Zq8!pw-x",
+    "US",
+    "+1 425",
+    "x123",
 ];
 
 fn csvish() -> impl Strategy<Value = String> {
@@ -82,7 +125,10 @@ fn encode(text: &str, how: u8) -> Vec<u8> {
             v
         }
         // Latin-1 bytes, as Windows-1252 would hold them.
-        _ => text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect(),
+        _ => text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect(),
     }
 }
 

@@ -59,5 +59,9 @@ fn users_with_errors_shows_typical_mistakes() {
         ]
     );
     assert_eq!((log.rows, log.valid_rows), (7, 1));
-    assert!(log.findings.iter().any(|f| f.code == "duplicate_in_file" && f.message.contains("line 2 ")));
+    assert!(
+        log.findings
+            .iter()
+            .any(|f| f.code == "duplicate_in_file" && f.message.contains("line 2 "))
+    );
 }

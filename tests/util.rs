@@ -17,12 +17,16 @@ pub const SEATS: u64 = 5;
 
 /// A fixture file of the repository.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// A file of `samples/`.
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
 }
 
 /// Every password the fixtures hold (fixtures/passwords.txt); none may ever
@@ -152,7 +156,11 @@ impl Work {
     }
 
     /// Runs the binary with `input` on standard input.
-    pub fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], input: Option<&[u8]>) -> Run {
+    pub fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: &[S],
+        input: Option<&[u8]>,
+    ) -> Run {
         let mut cmd = self.command();
         cmd.args(args)
             .stdin(if input.is_some() {
@@ -273,7 +281,11 @@ impl Log {
     /// Checks the counts against the findings.
     #[track_caller]
     pub fn assert_consistent(&self) {
-        let errors = self.findings.iter().filter(|f| f.severity == "error").count() as u64;
+        let errors = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == "error")
+            .count() as u64;
         let warnings = self
             .findings
             .iter()

@@ -10,20 +10,97 @@ use crate::util::{Finding, Log, SEATS, Work, fixture, sample};
 /// severity, code, value.
 #[allow(clippy::type_complexity)]
 const M365_FINDINGS: &[(u64, u64, &str, &str, &str, Option<&str>)] = &[
-    (5, 4, "User Name", "error", "invalid_username", Some("john smith")),
-    (6, 5, "User Name", "error", "unknown_domain", Some("nestor@northwind.com")),
-    (7, 6, "User Name", "error", "federated_domain", Some("lidia@fabrikam.com")),
-    (8, 7, "User Name", "error", "invalid_username", Some("françois.müller")),
+    (
+        5,
+        4,
+        "User Name",
+        "error",
+        "invalid_username",
+        Some("john smith"),
+    ),
+    (
+        6,
+        5,
+        "User Name",
+        "error",
+        "unknown_domain",
+        Some("nestor@northwind.com"),
+    ),
+    (
+        7,
+        6,
+        "User Name",
+        "error",
+        "federated_domain",
+        Some("lidia@fabrikam.com"),
+    ),
+    (
+        8,
+        7,
+        "User Name",
+        "error",
+        "invalid_username",
+        Some("françois.müller"),
+    ),
     (9, 8, "Display Name", "error", "required", None),
     // line 10 is a row of empty cells: skipped, not a record
-    (11, 9, "Office Phone", "error", "invalid_phone", Some("call me")),
-    (11, 9, "Mobile Phone", "error", "invalid_phone", Some("555/0100")),
-    (12, 10, "User Name", "error", "duplicate_in_file", Some("ADELE.VANCE@contoso.onmicrosoft.com")),
-    (13, 11, "User Name", "warning", "trimmed_spaces", Some("  megan.bowen ")),
-    (14, 12, "Country or Region", "warning", "unknown_country", Some("Narnia")),
+    (
+        11,
+        9,
+        "Office Phone",
+        "error",
+        "invalid_phone",
+        Some("call me"),
+    ),
+    (
+        11,
+        9,
+        "Mobile Phone",
+        "error",
+        "invalid_phone",
+        Some("555/0100"),
+    ),
+    (
+        12,
+        10,
+        "User Name",
+        "error",
+        "duplicate_in_file",
+        Some("ADELE.VANCE@contoso.onmicrosoft.com"),
+    ),
+    (
+        13,
+        11,
+        "User Name",
+        "warning",
+        "trimmed_spaces",
+        Some("  megan.bowen "),
+    ),
+    (
+        14,
+        12,
+        "Country or Region",
+        "warning",
+        "unknown_country",
+        Some("Narnia"),
+    ),
     // a quoted Address spanning lines 15 and 16
-    (15, 13, "Address", "error", "control_chars", Some("Hauptstraße 5\nHinterhaus")),
-    (17, 14, "Job Title", "error", "too_long", Some("Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing")),
+    (
+        15,
+        13,
+        "Address",
+        "error",
+        "control_chars",
+        Some("Hauptstraße 5\nHinterhaus"),
+    ),
+    (
+        17,
+        14,
+        "Job Title",
+        "error",
+        "too_long",
+        Some("Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing Ærøskøbing"),
+    ),
 ];
 
 /// A finding without its message (which may name a line).
@@ -53,7 +130,11 @@ fn m365_file_gives_the_expected_findings() {
     assert_eq!(code, 1);
     log.assert_consistent();
     assert_eq!(
-        (log.encoding.as_str(), log.delimiter.as_str(), log.dialect.as_str()),
+        (
+            log.encoding.as_str(),
+            log.delimiter.as_str(),
+            log.dialect.as_str()
+        ),
         ("utf-8-bom", "comma", "microsoft365")
     );
     assert_eq!((log.rows, log.valid_rows, log.invalid_rows), (16, 7, 9));
@@ -85,11 +166,35 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
         ("m365-utf8.csv", "utf-8", "comma", "microsoft365", 0),
         ("m365-utf16le.csv", "utf-16le", "comma", "microsoft365", 0),
         ("m365-utf16be.csv", "utf-16be", "comma", "microsoft365", 0),
-        ("m365-windows1252.csv", "windows-1252", "comma", "microsoft365", 0),
-        ("m365-semicolon.csv", "utf-8-bom", "semicolon", "microsoft365", 0),
+        (
+            "m365-windows1252.csv",
+            "windows-1252",
+            "comma",
+            "microsoft365",
+            0,
+        ),
+        (
+            "m365-semicolon.csv",
+            "utf-8-bom",
+            "semicolon",
+            "microsoft365",
+            0,
+        ),
         ("m365-tab.csv", "utf-8-bom", "tab", "microsoft365", 0),
-        ("m365-unicode-text.txt", "utf-16le", "tab", "microsoft365", 0),
-        ("m365-windows1252-semicolon.csv", "windows-1252", "semicolon", "microsoft365", 0),
+        (
+            "m365-unicode-text.txt",
+            "utf-16le",
+            "tab",
+            "microsoft365",
+            0,
+        ),
+        (
+            "m365-windows1252-semicolon.csv",
+            "windows-1252",
+            "semicolon",
+            "microsoft365",
+            0,
+        ),
         ("m365-cr.csv", "utf-8-bom", "comma", "microsoft365", 0),
         ("entra.csv", "utf-8-bom", "comma", "entra", 1),
         ("entra-windows1252.csv", "windows-1252", "comma", "entra", 1),
@@ -100,7 +205,11 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
         assert_eq!(code, 1, "{name}");
         log.assert_consistent();
         assert_eq!(
-            (log.encoding.as_str(), log.delimiter.as_str(), log.dialect.as_str()),
+            (
+                log.encoding.as_str(),
+                log.delimiter.as_str(),
+                log.dialect.as_str()
+            ),
             (encoding, delimiter, dialect),
             "{name}"
         );
@@ -110,8 +219,11 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
             "{name}"
         );
         assert_eq!(keys(&log, offset), keys(&reference, 0), "{name}");
-        let encoding_warnings: Vec<&Finding> =
-            log.findings.iter().filter(|f| f.code == "encoding").collect();
+        let encoding_warnings: Vec<&Finding> = log
+            .findings
+            .iter()
+            .filter(|f| f.code == "encoding")
+            .collect();
         if encoding == "windows-1252" {
             assert_eq!(encoding_warnings.len(), 1, "{name}");
             let f = encoding_warnings[0];
@@ -121,17 +233,21 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
             assert_eq!(log.warnings, reference.warnings + 1, "{name}");
         } else {
             assert!(encoding_warnings.is_empty(), "{name}");
-            assert_eq!(log.findings, {
-                // Same messages too, except where a message names a line.
-                let mut f = reference.findings.clone();
-                if offset > 0 {
-                    for x in &mut f {
-                        x.line += offset;
-                        x.message = x.message.replace("line 2 ", "line 3 ");
+            assert_eq!(
+                log.findings,
+                {
+                    // Same messages too, except where a message names a line.
+                    let mut f = reference.findings.clone();
+                    if offset > 0 {
+                        for x in &mut f {
+                            x.line += offset;
+                            x.message = x.message.replace("line 2 ", "line 3 ");
+                        }
                     }
-                }
-                f
-            }, "{name}");
+                    f
+                },
+                "{name}"
+            );
         }
     }
 }
@@ -157,15 +273,34 @@ fn mistakes_file_reports_every_mistake_on_its_line() {
     let text = std::fs::read_to_string(fixture("mistakes.expected.json")).unwrap();
     let expected: Vec<Expected> = serde_json::from_str(&text).unwrap();
     let row_mistakes = expected.iter().filter(|e| e.record > 0).count();
-    assert!(row_mistakes >= 30, "the fixture has {row_mistakes} row mistakes");
+    assert!(
+        row_mistakes >= 30,
+        "the fixture has {row_mistakes} row mistakes"
+    );
     let want: Vec<(u64, u64, Option<&str>, &str, &str)> = expected
         .iter()
-        .map(|e| (e.line, e.record, e.column.as_deref(), e.severity.as_str(), e.code.as_str()))
+        .map(|e| {
+            (
+                e.line,
+                e.record,
+                e.column.as_deref(),
+                e.severity.as_str(),
+                e.code.as_str(),
+            )
+        })
         .collect();
     let got: Vec<(u64, u64, Option<&str>, &str, &str)> = log
         .findings
         .iter()
-        .map(|f| (f.line, f.record, f.column.as_deref(), f.severity.as_str(), f.code.as_str()))
+        .map(|f| {
+            (
+                f.line,
+                f.record,
+                f.column.as_deref(),
+                f.severity.as_str(),
+                f.code.as_str(),
+            )
+        })
         .collect();
     assert_eq!(got, want);
     assert_eq!(log.rows, 34);
@@ -188,7 +323,11 @@ fn mistakes_file_reports_every_mistake_on_its_line() {
     assert!(by_code("unknown_domain").message.contains("contoso.com"));
     // A 257-character value is shown shortened, not whole.
     assert!(by_code("too_long").value.as_ref().unwrap().chars().count() <= 121);
-    for f in log.findings.iter().filter(|f| f.column.as_deref() == Some("Password")) {
+    for f in log
+        .findings
+        .iter()
+        .filter(|f| f.column.as_deref() == Some("Password"))
+    {
         assert_eq!(f.value.as_deref(), Some("(hidden)"), "{f:?}");
     }
 }
@@ -249,15 +388,27 @@ fn licence_seats_are_checked_for_the_whole_batch() {
     assert!(rows > SEATS, "the sample has more rows than the seats");
     assert_eq!(code, 1);
     let f = log.findings.last().unwrap();
-    assert_eq!((f.code.as_str(), f.line, f.record), ("insufficient_seats", 0, 0));
+    assert_eq!(
+        (f.code.as_str(), f.line, f.record),
+        ("insufficient_seats", 0, 0)
+    );
     assert!(
-        f.message.starts_with(&format!("ENTERPRISEPACK: {SEATS} available, {rows} needed")),
+        f.message
+            .starts_with(&format!("ENTERPRISEPACK: {SEATS} available, {rows} needed")),
         "{}",
         f.message
     );
     // With enough seats (and the SKU in another case) the same file passes.
-    w.run(&["license", "add", "--tenant", "contoso", "ENTERPRISEPACK", "--seats", "10"])
-        .expect(0);
+    w.run(&[
+        "license",
+        "add",
+        "--tenant",
+        "contoso",
+        "ENTERPRISEPACK",
+        "--seats",
+        "10",
+    ])
+    .expect(0);
     let (code, log) = w.verify(&users, &["--license", "enterprisepack"]);
     assert_eq!((code, log.errors), (0, 0), "{:?}", log.findings);
 }
@@ -275,7 +426,10 @@ fn entra_block_sign_in_accepts_yes_and_no() {
     let (code, log) = w.verify(&f, &[]);
     assert_eq!(code, 1);
     assert_eq!(log.dialect, "entra");
-    assert_eq!(log.lines_columns_codes(), vec![(6, Some("Block sign in (Yes/No)"), "invalid_value")]);
+    assert_eq!(
+        log.lines_columns_codes(),
+        vec![(6, Some("Block sign in (Yes/No)"), "invalid_value")]
+    );
     assert_eq!(log.findings[0].value.as_deref(), Some("Blocked"));
 }
 
@@ -299,9 +453,23 @@ fn usage_location_option_and_tenant_checks() {
     let users = sample("users.csv");
     let users = users.to_str().unwrap();
     let run = w
-        .run(&["verify", users, "--tenant", "contoso", "--usage-location", "XX"])
+        .run(&[
+            "verify",
+            users,
+            "--tenant",
+            "contoso",
+            "--usage-location",
+            "XX",
+        ])
         .expect(2);
     assert!(run.stderr.contains("--usage-location"), "{}", run.stderr);
-    w.run(&["verify", users, "--tenant", "contoso", "--usage-location", "gb"])
-        .expect(0);
+    w.run(&[
+        "verify",
+        users,
+        "--tenant",
+        "contoso",
+        "--usage-location",
+        "gb",
+    ])
+    .expect(0);
 }

@@ -48,6 +48,7 @@ impl Rng {
 }
 
 /// (as written, ASCII form for the user name)
+#[rustfmt::skip]
 const FIRST: &[(&str, &str)] = &[
     ("Adele", "adele"), ("Alex", "alex"), ("Allan", "allan"), ("Ana", "ana"),
     ("Bianca", "bianca"), ("Björn", "bjorn"), ("Carlos", "carlos"), ("Chen", "chen"),
@@ -61,6 +62,7 @@ const FIRST: &[(&str, &str)] = &[
     ("Raúl", "raul"), ("Siobhán", "siobhan"), ("Sven", "sven"), ("Zoë", "zoe"),
 ];
 
+#[rustfmt::skip]
 const LAST: &[(&str, &str)] = &[
     ("Vance", "vance"), ("Wilber", "wilber"), ("Deyoung", "deyoung"), ("Siciliani", "siciliani"),
     ("Bowen", "bowen"), ("Wilke", "wilke"), ("Gu", "gu"), ("Holloway", "holloway"),
@@ -72,12 +74,14 @@ const LAST: &[(&str, &str)] = &[
     ("Smith", "smith"), ("Johnson", "johnson"), ("Martin", "martin"), ("García", "garcia"),
 ];
 
+#[rustfmt::skip]
 const JOBS: &[&str] = &[
     "Retail Manager", "Marketing Assistant", "HR Manager", "Engineer", "Sales Director, EMEA",
     "Auditor", "Product Manager", "Developer", "Designer", "Accountant", "Support Engineer",
     "Operations Lead", "Legal Counsel", "Data Analyst", "Recruiter", "",
 ];
 
+#[rustfmt::skip]
 const DEPARTMENTS: &[&str] = &[
     "Retail", "Marketing", "HR", "Research & Development", "Sales", "Finance", "Engineering",
     "Operations", "Legal", "Support", "",
@@ -95,6 +99,7 @@ struct Place {
     street: &'static str,
 }
 
+#[rustfmt::skip]
 const PLACES: &[Place] = &[
     Place { city: "Redmond", state: "WA", zip: "98052", country: "United States", code: "US", phone: "+1 425 555 ####", street: "One Microsoft Way" },
     Place { city: "Seattle", state: "WA", zip: "98101", country: "United States", code: "US", phone: "+1 206 555 ####", street: "Pike Street" },
@@ -146,8 +151,10 @@ pub fn write_users(
         cells[1].push_str(first);
         cells[2].push_str(last);
         cells[3].push_str(&format!("{first} {last}"));
-        cells[4].push_str(*rng.pick(JOBS));
-        cells[5].push_str(*rng.pick(DEPARTMENTS));
+        let job = *rng.pick(JOBS);
+        cells[4].push_str(job);
+        let department = *rng.pick(DEPARTMENTS);
+        cells[5].push_str(department);
         if rng.chance(500) {
             cells[6].push_str(&format!("{}/{}", 1 + rng.below(40), 1000 + rng.below(9000)));
         }
@@ -159,11 +166,21 @@ pub fn write_users(
             cells[9] = phone(&mut rng, place.phone);
         }
         if rng.chance(600) {
-            let host = rng.pick(&["example.com", "example.net", "example.org", "mail.example.co.uk"]);
+            let host = rng.pick(&[
+                "example.com",
+                "example.net",
+                "example.org",
+                "mail.example.co.uk",
+            ]);
             cells[10].push_str(&format!("{first_ascii}.{last_ascii}@{host}"));
         }
         if rng.chance(200) {
-            cells[11].push_str(&format!("Suite {}, {} {}", 100 + rng.below(900), 1 + rng.below(200), place.street));
+            cells[11].push_str(&format!(
+                "Suite {}, {} {}",
+                100 + rng.below(900),
+                1 + rng.below(200),
+                place.street
+            ));
         } else {
             cells[11].push_str(&format!("{} {}", 1 + rng.below(200), place.street));
         }
@@ -187,7 +204,11 @@ pub fn write_users(
                 4 => cells[17] = "password1".into(),
                 5 if !previous_alias.is_empty() => cells[0] = previous_alias.to_uppercase(),
                 5 => cells[0] = format!(".{alias}"),
-                6 => cells[4] = "Senior Principal Program Manager, Cloud and Enterprise Identity Group".into(),
+                6 => {
+                    cells[4] =
+                        "Senior Principal Program Manager, Cloud and Enterprise Identity Group"
+                            .into()
+                }
                 7 => cells[3].clear(),
                 _ => cells[16] = "USA".into(),
             }

@@ -32,7 +32,7 @@ impl<R: Read> LineIndex<R> {
     /// The 1-based line of the first non-break byte at or after `start`.
     /// Calls must come with non-decreasing `start`.
     pub fn line_at(&mut self, start: u64) -> u64 {
-        while let Some(&(at, b)) = self.breaks.front() {
+        while let Some(&(at, _)) = self.breaks.front() {
             if at >= start {
                 break;
             }
