@@ -229,7 +229,13 @@ impl Work {
                 upn,
                 upn,
                 if deleted { "deleted" } else { "active" },
-                if deleted { Some(0i64) } else { None },
+                // Deleted just now: within the 30-day restore window.
+                deleted.then(|| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs() as i64
+                }),
             ],
         )
         .unwrap();
