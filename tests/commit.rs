@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Work, users_csv};
+use crate::util::{Work, users_csv};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
 
@@ -22,7 +22,7 @@ fn results_passwords(path: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn commits_the_sample_with_licences_and_a_private_results_file() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let run = w
         .run(&[
             "commit",
@@ -34,7 +34,7 @@ fn commits_the_sample_with_licences_and_a_private_results_file() {
             "--results",
             "r.csv",
         ])
-        .ok();
+        .expect(0);
     assert!(run.stdout.contains("created 6 users"), "{}", run.stdout);
     assert!(
         run.stderr.contains("r.csv holds the temporary passwords"),
@@ -64,7 +64,7 @@ fn commits_the_sample_with_licences_and_a_private_results_file() {
         ),
         6
     );
-    let list = w.run(&["license", "list", "--tenant", "contoso"]).ok();
+    let list = w.run(&["license", "list", "--tenant", "contoso"]).expect(0);
     assert!(
         list.stdout
             .contains("ENTERPRISEPACK  ENTERPRISEPACK  10     6         4"),
@@ -85,7 +85,7 @@ fn commits_the_sample_with_licences_and_a_private_results_file() {
 
 #[test]
 fn a_file_with_errors_changes_nothing() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let mut csv = users_csv("a", 5);
     csv.push_str("bad name,,,Bad,,,,,,,,,,,,,,\r\n");
     w.write("in.csv", csv);
@@ -101,7 +101,7 @@ fn a_file_with_errors_changes_nothing() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("invalid_username"), "{}", run.stdout);
     assert_eq!(w.dump(), before);
-    assert!(std::fs::read_dir(w.dir.path()).unwrap().all(|e| {
+    assert!(std::fs::read_dir(w.dir()).unwrap().all(|e| {
         !e.unwrap()
             .file_name()
             .to_string_lossy()
@@ -111,7 +111,7 @@ fn a_file_with_errors_changes_nothing() {
 
 #[test]
 fn skip_invalid_commits_the_valid_rows_and_the_fixed_rest_later() {
-    let w = Work::contoso(20);
+    let w = Work::with_seats(20);
     let mut csv = users_csv("s", 4);
     csv.push_str("bad name,,,Bad Name,,,,,,,,,,,,,,\r\n");
     csv.push_str("fine.alias,,,,,,,,,,,,,,,,,\r\n");
@@ -145,14 +145,16 @@ fn skip_invalid_commits_the_valid_rows_and_the_fixed_rest_later() {
         .replace("bad name,", "bad.name,")
         .replace("fine.alias,,,,", "fine.alias,,,Fine Alias,");
     w.write("fix.csv", fixed);
-    w.run(&["verify", "fix.csv", "--tenant", "contoso"]).ok();
-    w.run(&["commit", "fix.csv", "--tenant", "contoso"]).ok();
+    w.run(&["verify", "fix.csv", "--tenant", "contoso"])
+        .expect(0);
+    w.run(&["commit", "fix.csv", "--tenant", "contoso"])
+        .expect(0);
     assert_eq!(w.count("SELECT count(*) FROM users"), 6);
 }
 
 #[test]
 fn not_enough_seats_exits_3_and_writes_nothing() {
-    let w = Work::contoso(3);
+    let w = Work::with_seats(3);
     w.write("in.csv", users_csv("n", 5));
     let before = w.dump();
     let run = w.run(&[
@@ -174,7 +176,7 @@ fn not_enough_seats_exits_3_and_writes_nothing() {
 
 #[test]
 fn dry_run_reports_the_commit_and_changes_nothing() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let before = w.dump();
     let run = w
         .run(&[
@@ -188,7 +190,7 @@ fn dry_run_reports_the_commit_and_changes_nothing() {
             "ENTERPRISEPACK",
             "--dry-run",
         ])
-        .ok();
+        .expect(0);
     let s: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(s["dry_run"], true);
     assert_eq!(s["created"], 6);
@@ -210,7 +212,7 @@ fn dry_run_reports_the_commit_and_changes_nothing() {
             "--license",
             "ENTERPRISEPACK",
         ])
-        .ok();
+        .expect(0);
     let r: serde_json::Value = serde_json::from_str(&real.stdout).unwrap();
     assert_eq!(r["created"], s["created"]);
     assert_eq!(r["licenses"], s["licenses"]);
@@ -221,8 +223,8 @@ fn dry_run_reports_the_commit_and_changes_nothing() {
 
 #[test]
 fn committing_the_same_file_again_reports_every_user() {
-    let w = Work::contoso(10);
-    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).ok();
+    let w = Work::with_seats(10);
+    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).expect(0);
     let again = w.run(&["--format", "json", "commit", SAMPLE, "--tenant", "contoso"]);
     assert_eq!(again.code, 1);
     let log: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
@@ -237,7 +239,7 @@ fn committing_the_same_file_again_reports_every_user() {
 
 #[test]
 fn passwords_appear_in_the_results_file_only() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let mut csv = users_csv("p", 3);
     csv.push_str("given.pw,,,Given Password,,,,,,,,,,,,,,Zq8!unique-pw-1\r\n");
     w.write("in.csv", csv);
@@ -254,7 +256,7 @@ fn passwords_appear_in_the_results_file_only() {
             "--annotated",
             "a.csv",
         ])
-        .ok();
+        .expect(0);
     let passwords = results_passwords(&w.path("r.csv"));
     assert_eq!(passwords.len(), 4);
     assert!(passwords.contains(&"Zq8!unique-pw-1".to_string()));
@@ -280,25 +282,26 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Starts `commit` on `file` without waiting.
 fn spawn_commit(w: &Work, file: &str, cost: &str) -> std::process::Child {
-    w.command(&[
-        "commit",
-        file,
-        "--tenant",
-        "contoso",
-        "--license",
-        "ENTERPRISEPACK",
-        "--quiet",
-    ])
-    .env("ONBOARD_ARGON2", cost)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap()
+    w.command()
+        .args([
+            "commit",
+            file,
+            "--tenant",
+            "contoso",
+            "--license",
+            "ENTERPRISEPACK",
+            "--quiet",
+        ])
+        .env("ONBOARD_ARGON2", cost)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
 fn racing_commits_never_oversell_seats() {
-    let w = Work::contoso(30);
+    let w = Work::with_seats(30);
     w.write("a.csv", users_csv("a", 20));
     w.write("b.csv", users_csv("b", 20));
     let a = spawn_commit(&w, "a.csv", "m=1024,t=1,p=1");
@@ -323,7 +326,7 @@ fn racing_commits_never_oversell_seats() {
 
 #[test]
 fn racing_commits_never_duplicate_a_user() {
-    let w = Work::contoso(100);
+    let w = Work::with_seats(100);
     // Different files that share one user name; a noticeable hashing cost
     // keeps both past verification before either commits.
     let mut a = users_csv("x", 10);
@@ -360,7 +363,7 @@ fn racing_commits_never_duplicate_a_user() {
 #[test]
 fn a_killed_commit_leaves_all_or_nothing() {
     const ROWS: usize = 100_000;
-    let w = Work::contoso(ROWS as u64);
+    let w = Work::with_seats(ROWS as u64);
     w.write("big.csv", users_csv("k", ROWS));
     let pristine = std::fs::read(w.db()).unwrap();
 
@@ -452,20 +455,21 @@ fn wait_for_writer(w: &Work, child: &mut std::process::Child) {
 
 /// `commit --format json` on `file` with the cheapest argon2 cost.
 fn spawn_commit_json(w: &Work, file: &str) -> std::process::Child {
-    w.command(&[
-        "--format",
-        "json",
-        "commit",
-        file,
-        "--tenant",
-        "contoso",
-        "--license",
-        "ENTERPRISEPACK",
-        "--quiet",
-    ])
-    .env("ONBOARD_ARGON2", "m=8,t=1,p=1")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap()
+    w.command()
+        .args([
+            "--format",
+            "json",
+            "commit",
+            file,
+            "--tenant",
+            "contoso",
+            "--license",
+            "ENTERPRISEPACK",
+            "--quiet",
+        ])
+        .env("ONBOARD_ARGON2", "m=8,t=1,p=1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Work, users_csv};
+use crate::util::{Work, users_csv};
 
 const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
 
@@ -115,7 +115,7 @@ fn passwords(results: &Path) -> Vec<(String, String)> {
 }
 
 fn outbox(w: &Work) -> Vec<serde_json::Value> {
-    let run = w.run(&["--format", "json", "outbox", "list"]).ok();
+    let run = w.run(&["--format", "json", "outbox", "list"]).expect(0);
     serde_json::from_str::<serde_json::Value>(&run.stdout)
         .unwrap()
         .as_array()
@@ -127,7 +127,7 @@ const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
 
 #[test]
 fn three_recipients_each_get_every_user_and_password() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
     let run = w
         .run(&[
@@ -146,7 +146,7 @@ fn three_recipients_each_get_every_user_and_password() {
             "--email-to",
             "c@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(
         run.stdout.contains("messages: 3 queued, 3 sent"),
         "{}",
@@ -206,7 +206,7 @@ fn three_recipients_each_get_every_user_and_password() {
 
 #[test]
 fn a_server_that_is_down_loses_nothing_and_sends_once() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let port = free_port();
     let url = format!("smtp://127.0.0.1:{port}");
     let run = w
@@ -224,7 +224,7 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
             "--email-to",
             "c@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(run.stderr.contains("onboard outbox send"), "{}", run.stderr);
     assert_eq!(
@@ -246,13 +246,13 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
     }
 
     let sink = SmtpSink::start_on(port, &w, "mail", &[]);
-    let sent = w.run(&["outbox", "send", "--smtp", &url]).ok();
+    let sent = w.run(&["outbox", "send", "--smtp", &url]).expect(0);
     assert!(
         sent.stdout.contains("3 sent, 0 still queued"),
         "{}",
         sent.stdout
     );
-    let again = w.run(&["outbox", "send", "--smtp", &url]).ok();
+    let again = w.run(&["outbox", "send", "--smtp", &url]).expect(0);
     assert!(again.stdout.contains("0 sent"), "{}", again.stdout);
     assert_eq!(sink.messages().len(), 3, "each message exactly once");
     assert!(
@@ -264,7 +264,7 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
 
 #[test]
 fn temporary_and_permanent_refusals_keep_messages_queued() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let temp = SmtpSink::start(&w, "temp", &["--mode", "tempfail", "--fail-first", "1"]);
     let run = w
         .run(&[
@@ -277,14 +277,14 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
             "--email-to",
             "a@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(run.stderr.contains("4xx"), "{}", run.stderr);
     assert_eq!(outbox(&w)[0]["status"], "queued");
-    w.run(&["outbox", "send", "--smtp", &temp.url()]).ok();
+    w.run(&["outbox", "send", "--smtp", &temp.url()]).expect(0);
     assert_eq!(temp.messages().len(), 1);
     assert_eq!(outbox(&w)[0]["attempts"], 2);
 
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let perm = SmtpSink::start(&w, "perm", &["--mode", "permfail"]);
     let run = w
         .run(&[
@@ -297,7 +297,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
             "--email-to",
             "a@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(run.stderr.contains("5xx"), "{}", run.stderr);
     let retry = w.run(&["outbox", "send", "--smtp", &perm.url()]);
     assert_eq!(retry.code, 1, "still queued: {}", retry.stdout);
@@ -309,7 +309,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
 
 #[test]
 fn a_connection_dropped_mid_message_is_retried_once() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--mode", "drop", "--fail-first", "1"]);
     let run = w
         .run(&[
@@ -322,17 +322,17 @@ fn a_connection_dropped_mid_message_is_retried_once() {
             "--email-to",
             "a@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(run.stderr.contains("stay queued"), "{}", run.stderr);
     assert!(sink.messages().is_empty());
-    w.run(&["outbox", "send", "--smtp", &sink.url()]).ok();
-    w.run(&["outbox", "send", "--smtp", &sink.url()]).ok();
+    w.run(&["outbox", "send", "--smtp", &sink.url()]).expect(0);
+    w.run(&["outbox", "send", "--smtp", &sink.url()]).expect(0);
     assert_eq!(sink.messages().len(), 1);
 }
 
 #[test]
 fn authentication_refused_is_explained_and_the_password_not_shown() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--auth", "robot:right-secret"]);
     let url = format!("smtp://robot:Wr0ng-Secret@127.0.0.1:{}", sink.port);
     let run = w
@@ -346,7 +346,7 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
             "--email-to",
             "a@example.com",
         ])
-        .ok();
+        .expect(0);
     assert!(
         run.stderr.contains("authentication refused"),
         "{}",
@@ -354,7 +354,7 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
     );
     assert!(!run.stderr.contains("Wr0ng-Secret") && !run.stdout.contains("Wr0ng-Secret"));
     let good = format!("smtp://robot:right-secret@127.0.0.1:{}", sink.port);
-    w.run(&["outbox", "send", "--smtp", &good]).ok();
+    w.run(&["outbox", "send", "--smtp", &good]).expect(0);
     assert_eq!(sink.messages().len(), 1);
     let db = std::fs::read(w.db()).unwrap();
     assert!(!db.windows(12).any(|x| x == b"Wr0ng-Secret"));
@@ -362,7 +362,7 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
 
 #[test]
 fn welcome_messages_go_to_each_alternate_address() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
     w.run(&[
         "commit",
@@ -375,7 +375,7 @@ fn welcome_messages_go_to_each_alternate_address() {
         &sink.url(),
         "--welcome",
     ])
-    .ok();
+    .expect(0);
     let got = sink.messages();
     // Four of the six sample users have an Alternate email address.
     assert_eq!(got.len(), 4);
@@ -402,7 +402,7 @@ fn welcome_messages_go_to_each_alternate_address() {
 
 #[test]
 fn without_smtp_messages_are_private_eml_files_beside_the_store() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     w.run(&[
         "commit",
         SAMPLE,
@@ -412,7 +412,7 @@ fn without_smtp_messages_are_private_eml_files_beside_the_store() {
         "a@example.com",
         "--welcome",
     ])
-    .ok();
+    .expect(0);
     let files: Vec<_> = std::fs::read_dir(w.path("outbox"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -430,7 +430,7 @@ fn without_smtp_messages_are_private_eml_files_beside_the_store() {
 
 #[test]
 fn line_breaks_in_a_display_name_never_reach_a_header() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let mut csv = users_csv("h", 1);
     csv.push_str("evil,,,\"Evil\r\nBcc: victim@example.com\",,,,,,,evil@example.com,,,,,,,\r\n");
     w.write("in.csv", csv);
@@ -450,10 +450,10 @@ fn line_breaks_in_a_display_name_never_reach_a_header() {
 
 #[test]
 fn a_broken_template_stops_the_commit_before_anything_is_written() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     std::fs::create_dir(w.path("tpl")).unwrap();
     w.write("tpl/results.txt.tera", "{% for u in users %}{{ u.upn }}");
-    let before = crate::harness::dump(&w.db());
+    let before = w.dump();
     let run = w.run(&[
         "commit",
         SAMPLE,
@@ -466,12 +466,12 @@ fn a_broken_template_stops_the_commit_before_anything_is_written() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("email template"), "{}", run.stderr);
-    assert_eq!(crate::harness::dump(&w.db()), before);
+    assert_eq!(w.dump(), before);
 }
 
 #[test]
 fn a_sixth_recipient_is_a_usage_error() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let mut args = vec!["commit", SAMPLE, "--tenant", "contoso"];
     for _ in 0..6 {
         args.extend(["--email-to", "a@example.com"]);
@@ -483,9 +483,9 @@ fn a_sixth_recipient_is_a_usage_error() {
 
 #[test]
 fn reset_password_emails_through_the_same_outbox() {
-    let w = Work::contoso(10);
+    let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
-    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).ok();
+    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).expect(0);
     let run = w
         .run(&[
             "users",
@@ -498,7 +498,7 @@ fn reset_password_emails_through_the_same_outbox() {
             "--smtp",
             &sink.url(),
         ])
-        .ok();
+        .expect(0);
     let pw = run.stdout.trim().rsplit(' ').next().unwrap().to_string();
     let got = sink.messages();
     assert_eq!(got.len(), 1);
@@ -514,7 +514,7 @@ fn reset_password_emails_through_the_same_outbox() {
 #[test]
 fn a_pooled_sender_delivers_many_messages() {
     // 300 welcome messages through the pool: all arrive, each once.
-    let w = Work::contoso(1000);
+    let w = Work::with_seats(1000);
     let mut csv = String::from("User Name,Display Name,First Name,Alternate email address\r\n");
     for i in 0..300 {
         csv.push_str(&format!("w{i},Welcome {i},W{i},w{i}@example.com\r\n"));
@@ -532,7 +532,7 @@ fn a_pooled_sender_delivers_many_messages() {
             &sink.url(),
             "--welcome",
         ])
-        .ok();
+        .expect(0);
     assert!(
         run.stdout.contains("messages: 300 queued, 300 sent"),
         "{}",

@@ -1,8 +1,19 @@
-//! The integration tests: one binary, one module per area, each test in a
-//! fresh folder with its own store (see `harness`).
-#![allow(clippy::unwrap_used)]
+//! The integration tests, as one binary (one link, one process start-up):
+//! each module covers one area and every test gets a fresh work folder and
+//! store (`util::Work`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../benches/support/generate.rs"]
+mod generate;
+
+mod bad_input;
 mod commit;
-mod harness;
+mod generator;
+mod logs;
 mod notify;
+mod props;
+mod samples;
 mod snapshots;
+mod util;
+mod verify;

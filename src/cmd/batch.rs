@@ -39,6 +39,7 @@ pub struct BatchPlan {
 /// Checks every option before any row is read: an unknown tenant or SKU, a
 /// bad location or recipient is a usage error (exit 2), not a finding.
 pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
+    check_outputs_are_not_the_input(args)?;
     let tenant = store.tenant(&args.tenant)?;
     let usage_location = match &args.usage_location {
         Some(cc) => check_location(cc, "--usage-location")?,
@@ -103,6 +104,28 @@ pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
         email_to: args.email_to.clone(),
         welcome: args.welcome,
     })
+}
+
+/// Refuses `--log` or `--annotated` naming the input file: it would be
+/// truncated while it is being read, and the rows after the first buffer
+/// lost.
+fn check_outputs_are_not_the_input(args: &BatchArgs) -> Result<()> {
+    let Ok(input) = std::fs::canonicalize(&args.file) else {
+        // Standard input, or a file that is missing (reported when read).
+        return Ok(());
+    };
+    for (option, path) in [("--log", &args.log), ("--annotated", &args.annotated)] {
+        if let Some(path) = path
+            && std::fs::canonicalize(path).is_ok_and(|p| p == input)
+        {
+            return Err(Error::usage(format!(
+                "{option} {} is the input file; write it under another name so that the input \
+                 is not overwritten",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A verified file.

@@ -32,23 +32,32 @@ impl<R: Read> LineIndex<R> {
     /// The 1-based line of the first non-break byte at or after `start`.
     /// Calls must come with non-decreasing `start`.
     pub fn line_at(&mut self, start: u64) -> u64 {
-        while let Some(&(at, b)) = self.breaks.front() {
+        while let Some(&(at, _)) = self.breaks.front() {
             if at >= start {
                 break;
             }
-            self.lf_passed += u64::from(b == b'\n');
-            self.breaks.pop_front();
+            self.pass_break();
         }
         let mut pos = start;
-        while let Some(&(at, b)) = self.breaks.front() {
+        while let Some(&(at, _)) = self.breaks.front() {
             if at != pos {
                 break;
             }
-            self.lf_passed += u64::from(b == b'\n');
-            self.breaks.pop_front();
+            self.pass_break();
             pos += 1;
         }
         self.lf_passed + 1
+    }
+
+    /// Forgets the first break, counting the line it ends: an LF, or a CR
+    /// not followed by an LF (classic Mac line ends, Excel's "CSV
+    /// (Macintosh)"). The byte after a CR has always been read by then: it
+    /// is at or before the start of the record being numbered.
+    fn pass_break(&mut self) {
+        if let Some((at, b)) = self.breaks.pop_front() {
+            let crlf = b == b'\r' && self.breaks.front() == Some(&(at + 1, b'\n'));
+            self.lf_passed += u64::from(b == b'\n' || (b == b'\r' && !crlf));
+        }
     }
 }
 
@@ -90,5 +99,8 @@ mod tests {
         );
         assert_eq!(lines("\n\nh\na\n"), vec![3, 4]);
         assert_eq!(lines("h\r\n\"x\r\ny\r\nz\"\r\nlast"), vec![1, 2, 5]);
+        // CR alone ends a line too.
+        assert_eq!(lines("h1,h2\r\"a\rb\",x\r\rc,d\re,f"), vec![1, 2, 5, 6]);
+        assert_eq!(lines("h\ra\r\nb\nc\r"), vec![1, 2, 3, 4]);
     }
 }

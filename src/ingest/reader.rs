@@ -66,7 +66,8 @@ impl CsvInput {
     pub fn open(source: &Source, sniff: &Sniff, progress: &ProgressBar) -> Result<CsvInput, Error> {
         let name = source.name();
         let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(source.open()?));
-        let text = encoding::utf8_reader(raw, sniff.encoding);
+        let text: Box<dyn Read + Send> =
+            Box::new(FullReads(encoding::utf8_reader(raw, sniff.encoding)));
         let mut buf = BufReader::with_capacity(1 << 16, LineIndex::new(text));
 
         let head = buf.fill_buf().map_err(|e| Error::io(&name, e))?;
@@ -164,6 +165,27 @@ impl CsvInput {
             chunk.len += 1;
         }
         Ok(chunk.len)
+    }
+}
+
+/// Fills the caller's buffer as far as the input allows. The decoder of
+/// UTF-16 and Windows-1252 input returns only the first three bytes on its
+/// first read, and the version line and the delimiter are read from the
+/// first buffer, so that buffer must hold the header line.
+struct FullReads<R>(R);
+
+impl<R: Read> Read for FullReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.0.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
     }
 }
 

@@ -24,6 +24,8 @@ pub struct AnnotatedWriter {
     /// The input's own Verification column, which is replaced, not copied.
     old: Option<usize>,
     password: Option<usize>,
+    /// Fields in the header.
+    width: usize,
 }
 
 /// The text of a row's Verification cell.
@@ -74,6 +76,7 @@ impl AnnotatedWriter {
             w,
             old,
             password: header.position(Column::Password),
+            width: header.width(),
         })
     }
 
@@ -81,10 +84,20 @@ impl AnnotatedWriter {
     pub fn row(&mut self, rec: &Record, findings: &[Finding]) -> Result<()> {
         let mut password_removed = false;
         let mut cells: Vec<&str> = Vec::with_capacity(rec.fields.len() + 1);
-        // Ragged rows are copied as they are, field by field.
+        // Ragged rows are copied as they are, field by field; in one, the
+        // password may have moved by the difference in field count (an
+        // unquoted comma before it, a missing cell), so every cell between
+        // its column and where it may have moved to is emptied.
+        let shift = rec.fields.len() as i64 - self.width as i64;
+        let may_hold_password = |i: usize| {
+            self.password.is_some_and(|p| {
+                let (p, i) = (p as i64, i as i64);
+                (p + shift.min(0)..=p + shift.max(0)).contains(&i)
+            })
+        };
         for i in (0..rec.fields.len()).filter(|i| Some(*i) != self.old) {
             let v = &rec.fields[i];
-            if Some(i) == self.password && !v.trim().is_empty() {
+            if may_hold_password(i) && !v.trim().is_empty() {
                 password_removed = true;
                 cells.push("");
             } else {

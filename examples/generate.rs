@@ -1,0 +1,54 @@
+//! Writes a generated users file, for measuring `onboard verify` by hand:
+//!
+//! ```sh
+//! cargo run --release --example generate -- users-1m.csv 1000000 5
+//! onboard verify users-1m.csv --tenant contoso
+//! ```
+//!
+//! Arguments: PATH ROWS [INVALID_PER_MILLE (default 5)] [SEED (default 1)].
+
+#[path = "../benches/support/generate.rs"]
+mod generate;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: generate PATH ROWS [INVALID_PER_MILLE] [SEED]";
+    let (Some(path), Some(rows)) = (args.first(), args.get(1).and_then(|r| r.parse().ok())) else {
+        eprintln!("{usage}");
+        return ExitCode::from(2);
+    };
+    let invalid = match args.get(2).map(|s| s.parse::<u32>()) {
+        None => 5,
+        Some(Ok(n)) if n <= 1000 => n,
+        Some(_) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = match args.get(3).map(|s| s.parse::<u64>()) {
+        None => 1,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let written = File::create(path).and_then(|f| {
+        let mut out = BufWriter::with_capacity(1 << 20, f);
+        generate::write_users(&mut out, rows, invalid, seed)
+    });
+    match written {
+        Ok(()) => {
+            eprintln!("wrote {rows} rows to {path} ({invalid} per mille invalid, seed {seed})");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
