@@ -51,7 +51,7 @@ impl NewUser {
             line: row.line,
             record: row.record,
             upn: upn.full(),
-            alias: upn.alias.clone(),
+            alias: upn.alias.to_string(),
             display_name: s(Column::DisplayName),
             first_name: s(Column::FirstName),
             last_name: s(Column::LastName),

@@ -27,7 +27,30 @@ pub fn is_phone(value: &str) -> bool {
 /// A deliverable address: valid syntax (the validator crate) and a domain
 /// with a dot, since `name@intranet` cannot be reached from outside.
 pub fn is_email(value: &str) -> bool {
-    value.validate_email() && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+    let syntax = plain_email(value).unwrap_or_else(|| value.validate_email());
+    syntax && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+}
+
+/// The validator crate's rules for the common case, without its regexes:
+/// `Some(true)` for a plain ASCII address they accept, `None` to ask the
+/// crate (IDN domains, address literals, anything unusual). This runs for
+/// every row that has an alternate address.
+fn plain_email(value: &str) -> Option<bool> {
+    let (user, domain) = value.rsplit_once('@')?;
+    let user_ok = !user.is_empty()
+        && user.len() <= 64
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let domain_ok = domain.len() <= 255 && domain.split('.').all(label_ok);
+    (user_ok && domain_ok).then_some(true)
 }
 
 pub fn check(row: &Row, out: &mut Vec<Finding>) {
@@ -64,6 +87,27 @@ mod tests {
         assert!(!is_email("lidia@example"));
         assert!(!is_email("not an address"));
         assert!(!is_email("a@b@example.com"));
+        assert!(!is_email("a@-example.com"));
+        assert!(!is_email("a b@example.com"));
+        assert!(is_email("o'neil+tag@mail.example.co.uk"));
+        assert!(
+            is_email("user@bücher.example"),
+            "IDN domains go to the crate"
+        );
+        for v in [
+            "a@example.com",
+            "a.b-c@x-y.example.org",
+            "x@e.c",
+            "@x.com",
+            "a@",
+            "a@x..com",
+        ] {
+            assert_eq!(
+                plain_email(v).unwrap_or_else(|| v.validate_email()),
+                v.validate_email(),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,27 @@ pub fn usage_location(code: &str) -> Option<&'static str> {
 /// Recognises a country by name, alias, alpha-2, alpha-3 or numeric code,
 /// ignoring case, spaces and punctuation ("United States", "usa", "DE").
 pub fn country(value: &str) -> Option<Country> {
+    // The common case, an ASCII name, is keyed on the stack: this runs for
+    // every row of a file.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for b in value.bytes() {
+        if !b.is_ascii() || n == buf.len() {
+            return country_slow(value);
+        }
+        if b.is_ascii_alphanumeric() {
+            buf[n] = b;
+            n += 1;
+        }
+    }
+    let key = std::str::from_utf8(&buf[..n]).ok()?;
+    if key.is_empty() {
+        return None;
+    }
+    Country::from_str(key).ok()
+}
+
+fn country_slow(value: &str) -> Option<Country> {
     let key: String = value.chars().filter(|c| c.is_alphanumeric()).collect();
     if key.is_empty() {
         return None;

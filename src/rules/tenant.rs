@@ -45,6 +45,10 @@ impl TenantView {
 
     /// The domain, case-insensitively.
     pub fn domain(&self, name: &str) -> Option<&DomainInfo> {
+        // Most files write domains in lower case: look up without a copy.
+        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.domains.get(name);
+        }
         self.domains.get(&name.to_lowercase())
     }
 

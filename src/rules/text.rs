@@ -49,7 +49,12 @@ fn check_value(row: &Row, col: Column, value: &str, out: &mut Vec<Finding>) {
     }
     // Fast path: printable ASCII has no control characters.
     let plain = value.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if let Some(c) = value.chars().find(|&c| !plain && is_control(c)) {
+    let control = if plain {
+        None
+    } else {
+        value.chars().find(|&c| is_control(c))
+    };
+    if let Some(c) = control {
         out.push(
             row.error(Code::ControlChars, col)
                 .message(format!(

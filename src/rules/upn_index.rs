@@ -17,10 +17,27 @@ pub struct UpnKey(u128);
 
 impl UpnKey {
     pub fn of(upn: &str) -> UpnKey {
+        Self::hashed(&upn.to_lowercase())
+    }
+
+    /// The key of `alias@domain`, built with one allocation.
+    pub fn of_parts(alias: &str, domain: &str) -> UpnKey {
+        let mut lower = String::with_capacity(alias.len() + 1 + domain.len());
+        lower.push_str(alias);
+        lower.push('@');
+        lower.push_str(domain);
+        if lower.is_ascii() {
+            lower.make_ascii_lowercase();
+            Self::hashed(&lower)
+        } else {
+            Self::hashed(&lower.to_lowercase())
+        }
+    }
+
+    fn hashed(lower: &str) -> UpnKey {
         static STATES: OnceLock<(RandomState, RandomState)> = OnceLock::new();
         let (a, b) = STATES.get_or_init(|| (RandomState::new(), RandomState::new()));
-        let lower = upn.to_lowercase();
-        UpnKey(((a.hash_one(&lower) as u128) << 64) | b.hash_one(&lower) as u128)
+        UpnKey(((a.hash_one(lower) as u128) << 64) | b.hash_one(lower) as u128)
     }
 }
 
@@ -87,6 +104,14 @@ mod tests {
         assert_ne!(
             UpnKey::of("john@contoso.com"),
             UpnKey::of("jon@contoso.com")
+        );
+    }
+
+    #[test]
+    fn parts_give_the_same_key() {
+        assert_eq!(
+            UpnKey::of_parts("John", "Contoso.COM"),
+            UpnKey::of("john@contoso.com")
         );
     }
 

@@ -5,6 +5,8 @@
 //! A bare alias gets the tenant's default domain. The domain must be one of
 //! the tenant's, and not federated (those users are created on premises).
 
+use std::borrow::Cow;
+
 use super::finding::{Code, Finding};
 use super::row::Row;
 use super::tenant::TenantView;
@@ -14,15 +16,16 @@ const MAX_ALIAS: usize = 64;
 const MAX_DOMAIN: usize = 48;
 const MAX_UPN: usize = 113;
 
-/// A syntactically valid user name, with the domain resolved.
+/// A syntactically valid user name, with the domain resolved. It borrows
+/// from the row and the tenant: this is built for every row of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upn {
-    pub alias: String,
-    /// The domain as the tenant spells it.
-    pub domain: String,
+pub struct Upn<'a> {
+    pub alias: &'a str,
+    /// The domain as the tenant spells it (lower case when unknown).
+    pub domain: Cow<'a, str>,
 }
 
-impl Upn {
+impl Upn<'_> {
     pub fn full(&self) -> String {
         format!("{}@{}", self.alias, self.domain)
     }
@@ -61,7 +64,7 @@ pub fn alias_problem(alias: &str) -> Option<String> {
 
 /// Checks the User Name of `row`, pushing findings; returns the UPN when it
 /// is well-formed (even if its domain is unknown, so duplicates still show).
-pub fn check(row: &Row, tenant: &TenantView, out: &mut Vec<Finding>) -> Option<Upn> {
+pub fn check<'a>(row: &Row<'a>, tenant: &'a TenantView, out: &mut Vec<Finding>) -> Option<Upn<'a>> {
     let col = Column::UserName;
     let raw = row.raw(col);
     let value = raw.trim();
@@ -93,7 +96,7 @@ pub fn check(row: &Row, tenant: &TenantView, out: &mut Vec<Finding>) -> Option<U
     }
     let domain =
         match domain {
-            None => tenant.default_domain.clone(),
+            None => Cow::Borrowed(tenant.default_domain.as_str()),
             Some(d) if d.contains('@') => {
                 out.push(
                     row.error(Code::InvalidUsername, col)
@@ -118,9 +121,9 @@ pub fn check(row: &Row, tenant: &TenantView, out: &mut Vec<Finding>) -> Option<U
                      directory; use a managed domain such as {}",
                     known.name, tenant.default_domain
                 )));
-                        known.name.clone()
+                        Cow::Borrowed(known.name.as_str())
                     }
-                    Some(known) => known.name.clone(),
+                    Some(known) => Cow::Borrowed(known.name.as_str()),
                     None => {
                         out.push(row.error(Code::UnknownDomain, col).value(value).message(
                             format!(
@@ -128,15 +131,12 @@ pub fn check(row: &Row, tenant: &TenantView, out: &mut Vec<Finding>) -> Option<U
                                 tenant.managed_domains_hint()
                             ),
                         ));
-                        d.to_ascii_lowercase()
+                        Cow::Owned(d.to_ascii_lowercase())
                     }
                 }
             }
         };
-    let upn = Upn {
-        alias: alias.to_string(),
-        domain,
-    };
+    let upn = Upn { alias, domain };
     let len = alias.chars().count() + 1 + upn.domain.chars().count();
     if len > MAX_UPN {
         out.push(

@@ -5,6 +5,8 @@
 //! (repeats in the file, existing users of the tenant) run in order on one
 //! thread, so "the first line" of a duplicate is always the earliest one.
 
+use std::sync::mpsc;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -94,13 +96,9 @@ fn check_row(rec: &Record, header: &HeaderMap, tenant: &TenantView, keep: bool) 
     contact::check(&row, &mut findings);
     let loc = location::check(&row, &mut findings);
     let block = sign_in::check(&row, &mut findings);
-    password::check(
-        &row,
-        upn.as_ref().map_or("", |u| u.alias.as_str()),
-        &mut findings,
-    );
+    password::check(&row, upn.as_ref().map_or("", |u| u.alias), &mut findings);
 
-    let key = upn.as_ref().map(|u| UpnKey::of(&u.full()));
+    let key = upn.as_ref().map(|u| UpnKey::of_parts(u.alias, &u.domain));
     let user = match (&upn, keep) {
         (Some(u), true) if !findings.iter().any(Finding::is_error) => {
             Some(NewUser::from_row(&row, u, loc, block))
@@ -141,68 +139,100 @@ pub fn run(
     }
     let mut users = Vec::new();
     let mut dups = DuplicateIndex::default();
-    let mut chunk = Chunk::default();
     let mut checked: Vec<Checked> = Vec::with_capacity(CHUNK);
     let header = input.header.clone();
 
-    while input.fill(&mut chunk, CHUNK)? > 0 {
-        chunk
-            .records()
-            .par_iter()
-            .map(|rec| check_row(rec, &header, tenant, keep_users))
-            .collect_into_vec(&mut checked);
-
-        for (rec, mut c) in chunk.records().iter().zip(checked.drain(..)) {
-            if let Some(key) = c.key {
-                let mut cross = Vec::new();
-                let at = |code| Finding::error(code, rec.line, rec.record, Some(Column::UserName));
-                let shown =
-                    Row::new(rec.line, rec.record, &rec.fields, &header).get(Column::UserName);
-                if let Some(first) = dups.first_seen(key, rec.line) {
-                    cross.push(at(Code::DuplicateInFile).value(shown).message(format!(
-                        "this user name is already on line {first} of the file (user names are \
-                         not case-sensitive)"
-                    )));
-                }
-                match tenant.existing.get(key) {
-                    Some(Existing::Active) => cross.push(
-                        at(Code::AlreadyExists)
-                            .value(shown)
-                            .message("a user with this name already exists in the tenant"),
-                    ),
-                    Some(Existing::Deleted) => cross.push(at(Code::DeletedUserExists).value(shown).message(
-                        "a deleted user has this name; restore them with `onboard users restore` \
-                         instead of creating a new one",
-                    )),
-                    None => {}
-                }
-                if !cross.is_empty() {
-                    c.user = None;
-                    c.findings.splice(c.user_name_end..c.user_name_end, cross);
-                }
-            }
-            let mut row_has_error = false;
-            for f in &c.findings {
-                match f.severity {
-                    Severity::Error => {
-                        log.errors += 1;
-                        row_has_error = true;
-                    }
-                    Severity::Warning => log.warnings += 1,
-                }
-            }
-            log.rows += 1;
-            if row_has_error {
-                log.invalid_rows += 1;
-            } else {
-                log.valid_rows += 1;
-            }
-            on_row(rec, &c.findings)?;
-            log.findings.append(&mut c.findings);
-            if let Some(u) = c.user {
-                users.push(u);
-            }
+    // Parsing runs on its own thread, one chunk ahead of the rules: while
+    // the cores check chunk N, chunk N+1 is being read. Two chunks circulate
+    // between the threads, so memory stays at two chunks whatever the size
+    // of the file.
+    std::thread::scope(|scope| -> Result<()> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Chunk>>(1);
+        let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
+        for _ in 0..2 {
+            let _ = empty_tx.send(Chunk::default());
         }
-    }
+        scope.spawn(move || {
+            while let Ok(mut chunk) = empty_rx.recv() {
+                match input.fill(&mut chunk, CHUNK) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if full_tx.send(Ok(chunk)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        for chunk in full_rx {
+            let chunk = chunk?;
+            chunk
+                .records()
+                .par_iter()
+                .map(|rec| check_row(rec, &header, tenant, keep_users))
+                .collect_into_vec(&mut checked);
+            for (rec, mut c) in chunk.records().iter().zip(checked.drain(..)) {
+                cross_check(rec, &header, tenant, &mut dups, &mut c);
+                count(&mut log, &c.findings);
+                on_row(rec, &c.findings)?;
+                log.findings.append(&mut c.findings);
+                users.extend(c.user);
+            }
+            // The reader may have stopped already; then the chunk is dropped.
+            let _ = empty_tx.send(chunk);
+        }
+        Ok(())
+    })?;
     Ok(Outcome { log, users })
+}
+
+/// The checks that need the rows before this one (repeats in the file) or
+/// the tenant's users; run in file order on one thread.
+fn cross_check(
+    rec: &Record,
+    header: &HeaderMap,
+    tenant: &TenantView,
+    dups: &mut DuplicateIndex,
+    c: &mut Checked,
+) {
+    let Some(key) = c.key else { return };
+    let mut cross = Vec::new();
+    let shown = Row::new(rec.line, rec.record, &rec.fields, header).get(Column::UserName);
+    let at = |code| Finding::error(code, rec.line, rec.record, Some(Column::UserName)).value(shown);
+    if let Some(first) = dups.first_seen(key, rec.line) {
+        cross.push(at(Code::DuplicateInFile).message(format!(
+            "this user name is already on line {first} of the file (user names are not case-sensitive)"
+        )));
+    }
+    match tenant.existing.get(key) {
+        Some(Existing::Active) => cross.push(
+            at(Code::AlreadyExists).message("a user with this name already exists in the tenant"),
+        ),
+        Some(Existing::Deleted) => cross.push(at(Code::DeletedUserExists).message(
+            "a deleted user has this name; restore them with `onboard users restore` instead of \
+             creating a new one",
+        )),
+        None => {}
+    }
+    if !cross.is_empty() {
+        c.user = None;
+        c.findings.splice(c.user_name_end..c.user_name_end, cross);
+    }
+}
+
+/// Adds one row's findings to the log's counts.
+fn count(log: &mut Verification, findings: &[Finding]) {
+    let errors = findings.iter().filter(|f| f.is_error()).count() as u64;
+    log.errors += errors;
+    log.warnings += findings.len() as u64 - errors;
+    log.rows += 1;
+    if errors > 0 {
+        log.invalid_rows += 1;
+    } else {
+        log.valid_rows += 1;
+    }
 }

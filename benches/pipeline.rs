@@ -1,0 +1,326 @@
+//! End-to-end measurements of the whole pipeline on generated files, with
+//! the floors they are judged against, measured in the same run:
+//!
+//! - `verify` of 100k and 1M rows (wall time, rows/s, peak RSS) against the
+//!   parse floor (a bare `csv` `ByteRecord` pass over the same file);
+//! - `commit` of 10k rows at the default argon2id cost against the hashing
+//!   floor (the same number of hashes on all cores);
+//! - the non-hashing phases of a 100k-row commit (from its phase timings);
+//! - `users list --search` on a 1M-user tenant.
+//!
+//! Run with `cargo bench --bench pipeline` (add `-- --quick` to skip the
+//! million-row parts). It prints a table; nothing is asserted, numbers are
+//! reported as measured.
+
+#[path = "support/generate.rs"]
+mod generate;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use onboard::password::{self, Cost};
+use onboard::secret::Secret;
+
+const BIN: &str = env!("CARGO_BIN_EXE_onboard");
+
+/// Wall time and peak RSS of one run of the binary.
+struct Measured {
+    wall: Duration,
+    max_rss_kib: i64,
+    stdout: String,
+    code: i32,
+}
+
+fn run(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Measured {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--db")
+        .arg(db)
+        .arg("--quiet")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn onboard");
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out, &mut s).ok();
+        s
+    });
+    // VmHWM is the process's own high-water mark: the last reading before
+    // it exits is its peak (sampled every 2 ms).
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut max_rss_kib = -1;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        let peak = std::fs::read_to_string(&status_file).ok().and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<i64>().ok())
+        });
+        max_rss_kib = max_rss_kib.max(peak.unwrap_or(-1));
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let wall = started.elapsed();
+    Measured {
+        wall,
+        max_rss_kib,
+        stdout: reader.join().unwrap_or_default(),
+        code: status.code().unwrap_or(-1),
+    }
+}
+
+fn generate(path: &Path, rows: usize, invalid_per_mille: u32) {
+    let mut out = BufWriter::new(File::create(path).expect("create"));
+    generate::write_users(&mut out, rows, invalid_per_mille, 1).expect("generate");
+}
+
+/// The parse floor: one `ByteRecord` reused over the whole file.
+fn parse_floor(path: &Path) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .expect("open");
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0u64;
+    while rdr.read_byte_record(&mut rec).expect("read") {
+        n += 1;
+    }
+    (started.elapsed(), n)
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let dir = std::env::temp_dir().join(format!("onboard-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    let db = dir.join("onboard.db");
+    let f = |name: &str| -> PathBuf { dir.join(name) };
+    let setup = |args: &[&str]| {
+        let m = run(&db, args, &[]);
+        assert_eq!(m.code, 0, "setup {args:?} failed");
+    };
+    setup(&[
+        "tenant",
+        "add",
+        "contoso",
+        "--domain",
+        "contoso.onmicrosoft.com",
+        "--location",
+        "US",
+    ]);
+    setup(&["domain", "add", "--tenant", "contoso", "contoso.com"]);
+    setup(&[
+        "license",
+        "add",
+        "--tenant",
+        "contoso",
+        "ENTERPRISEPACK",
+        "--seats",
+        "2000000",
+    ]);
+    setup(&[
+        "tenant",
+        "add",
+        "big",
+        "--domain",
+        "bigcorp.onmicrosoft.com",
+        "--location",
+        "US",
+    ]);
+
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "onboard pipeline benchmark ({cpus} cores, {})",
+        std::env::consts::ARCH
+    );
+    println!();
+    println!(
+        "{:<44} {:>10} {:>14} {:>12} {:>10}",
+        "measure", "wall s", "rate", "peak RSS", "vs floor"
+    );
+
+    let sizes: &[usize] = if quick {
+        &[100_000]
+    } else {
+        &[100_000, 1_000_000]
+    };
+    for &rows in sizes {
+        let path = f(&format!("verify-{rows}.csv"));
+        generate(&path, rows, 5);
+        let mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
+        let (floor, n) = parse_floor(&path);
+        let p = path.to_string_lossy().into_owned();
+        let m = run(&db, &["verify", &p, "--tenant", "contoso"], &[]);
+        println!(
+            "{:<44} {:>10.3} {:>10.0} r/s {:>9} MiB {:>9.2}x",
+            format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code),
+            secs(m.wall),
+            rows as f64 / secs(m.wall),
+            m.max_rss_kib / 1024,
+            secs(m.wall) / secs(floor)
+        );
+        println!(
+            "{:<44} {:>10.3} {:>10.0} r/s {:>13} {:>10}",
+            format!("  parse floor (csv ByteRecord, {n} records)"),
+            secs(floor),
+            n as f64 / secs(floor),
+            "",
+            ""
+        );
+    }
+
+    // Commit 10k rows at the default cost, against N hashes on all cores.
+    let n = 10_000;
+    let path = f("commit-10k.csv");
+    generate(&path, n, 0);
+    let p = path.to_string_lossy().into_owned();
+    let results = f("results-10k.csv").to_string_lossy().into_owned();
+    let m = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "commit",
+            &p,
+            "--tenant",
+            "contoso",
+            "--license",
+            "ENTERPRISEPACK",
+            "--results",
+            &results,
+        ],
+        &[("ONBOARD_ARGON2", "m=19456,t=2,p=1")],
+    );
+    let floor = {
+        let secrets: Vec<Secret> = (0..n).map(|_| password::generate("x")).collect();
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let started = Instant::now();
+        password::hash_all(Cost::OWASP, &refs, &indicatif::ProgressBar::hidden()).expect("hash");
+        started.elapsed()
+    };
+    println!(
+        "{:<44} {:>10.3} {:>10.0} u/s {:>9} MiB {:>9.2}x",
+        format!("commit {n} rows, default argon2id, exit {}", m.code),
+        secs(m.wall),
+        n as f64 / secs(m.wall),
+        m.max_rss_kib / 1024,
+        secs(m.wall) / secs(floor)
+    );
+    println!(
+        "{:<44} {:>10.3} {:>10.0} h/s",
+        format!("  hashing floor ({n} hashes, {cpus} cores)"),
+        secs(floor),
+        n as f64 / secs(floor)
+    );
+
+    // The non-hashing phases of a 100k-row commit.
+    let rows = 100_000;
+    let path = f("commit-100k.csv");
+    generate(&path, rows, 0);
+    let p = path.to_string_lossy().into_owned();
+    let results = f("results-100k.csv").to_string_lossy().into_owned();
+    let m = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "commit",
+            &p,
+            "--tenant",
+            "contoso",
+            "--license",
+            "ENTERPRISEPACK",
+            "--results",
+            &results,
+        ],
+        &[("ONBOARD_ARGON2", "m=8,t=1,p=1")],
+    );
+    let t = &json(&m.stdout)["timings"];
+    let ms = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
+    let non_hashing = ms("read_ms") + ms("verify_ms") + ms("transaction_ms") + ms("notify_ms");
+    println!(
+        "{:<44} {:>10.3} {:>14} {:>9} MiB",
+        format!("commit {rows} rows, non-hashing phases, exit {}", m.code),
+        non_hashing / 1000.0,
+        "",
+        m.max_rss_kib / 1024
+    );
+    println!(
+        "{:<44} read {:.0} ms, verify {:.0} ms, transaction {:.0} ms (hash {:.0} ms at m=8)",
+        "",
+        ms("read_ms"),
+        ms("verify_ms"),
+        ms("transaction_ms"),
+        ms("hash_ms")
+    );
+
+    // users list --search on a 1M-user tenant.
+    if !quick {
+        let rows = 1_000_000;
+        let path = f("tenant-1m.csv");
+        generate(&path, rows, 0);
+        let p = path.to_string_lossy().into_owned();
+        let results = f("results-1m.csv").to_string_lossy().into_owned();
+        let setup_run = run(
+            &db,
+            &[
+                "--format",
+                "json",
+                "commit",
+                &p,
+                "--tenant",
+                "big",
+                "--skip-invalid",
+                "--results",
+                &results,
+            ],
+            &[("ONBOARD_ARGON2", "m=8,t=1,p=1")],
+        );
+        let created = json(&setup_run.stdout)["created"].as_u64().unwrap_or(0);
+        println!(
+            "{:<44} {:>10.3}   ({created} users created)",
+            "  (setup: commit of the 1M-user tenant)",
+            secs(setup_run.wall)
+        );
+        for term in ["smith", "zz-no-such-name", "bigcorp"] {
+            let m = run(
+                &db,
+                &["users", "list", "--tenant", "big", "--search", term],
+                &[],
+            );
+            let total = m.stdout.lines().last().unwrap_or("").to_string();
+            println!(
+                "{:<44} {:>10.3} {:>14} {:>9} MiB   {total}",
+                format!("users list --search {term}"),
+                secs(m.wall),
+                "",
+                m.max_rss_kib / 1024
+            );
+        }
+        let m = run(&db, &["users", "list", "--tenant", "big"], &[]);
+        println!(
+            "{:<44} {:>10.3}",
+            "users list (first page, no search)",
+            secs(m.wall)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
