@@ -101,6 +101,7 @@ pub enum UsersCommand {
         onboard users list --tenant contoso --status deleted --format csv"
     )]
     List {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         #[arg(long, value_enum, default_value_t = UserStatus::Active)]
@@ -118,6 +119,7 @@ pub enum UsersCommand {
         after_help = "Example:\n  onboard users delete --tenant contoso adele.vance@contoso.onmicrosoft.com alex.wilber"
     )]
     Delete {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         /// User names; a bare alias means the tenant's default domain.
@@ -127,6 +129,7 @@ pub enum UsersCommand {
     /// Bring back users deleted less than 30 days ago, with their licences where seats are free.
     #[command(after_help = "Example:\n  onboard users restore --tenant contoso adele.vance")]
     Restore {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         #[arg(required = true, value_name = "UPN")]
@@ -138,6 +141,7 @@ pub enum UsersCommand {
         --email-to it@contoso.com"
     )]
     ResetPassword {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         #[arg(value_name = "UPN")]
@@ -248,6 +252,7 @@ pub enum DomainCommand {
     /// Add a domain to a tenant (managed unless --federated).
     #[command(after_help = "Example:\n  onboard domain add --tenant contoso contoso.com")]
     Add {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         /// The domain name, e.g. contoso.com.
@@ -259,6 +264,7 @@ pub enum DomainCommand {
     /// List a tenant's domains.
     #[command(after_help = "Example:\n  onboard domain list --tenant contoso")]
     List {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
     },
@@ -270,6 +276,7 @@ pub enum LicenseCommand {
     #[command(after_help = "Example:\n  \
         onboard license add --tenant contoso ENTERPRISEPACK --seats 25 --name \"Office 365 E3\"")]
     Add {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
         /// The SKU id, e.g. ENTERPRISEPACK.
@@ -283,6 +290,7 @@ pub enum LicenseCommand {
     /// SKU, name, total, assigned and available seats.
     #[command(after_help = "Example:\n  onboard license list --tenant contoso")]
     List {
+        /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
     },
@@ -340,6 +348,7 @@ pub struct BatchArgs {
     /// The filled template; `-` reads standard input.
     pub file: PathBuf,
 
+    /// The tenant id (`onboard tenant list` shows them).
     #[arg(long)]
     pub tenant: String,
 
