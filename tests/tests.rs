@@ -9,6 +9,7 @@ mod generate;
 
 mod bad_input;
 mod commit;
+mod faults;
 mod generator;
 mod logs;
 mod notify;
