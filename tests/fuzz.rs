@@ -185,6 +185,9 @@ fn html_escaped(s: &str) -> String {
 }
 
 fn check_templates(name: &str, password: &str, tenant_name: &str) {
+    // Markers around the name, so that a name like "<" is not confused with
+    // the template's own markup.
+    let name = &format!("QZ{name}QZ");
     let t = Templates::load(None).unwrap();
     let tenant = TenantInfo {
         id: "contoso".into(),

@@ -285,11 +285,20 @@ fn hostile_values_are_stored_exactly_and_stay_inert() {
     // HTML bodies escaped.
     for f in files_in(&w.path("outbox")) {
         let text = std::fs::read_to_string(&f).unwrap();
+        // The plain-text part shows the name as typed; the HTML part must
+        // escape it.
+        let html = text
+            .split("Content-Type: text/html")
+            .nth(1)
+            .expect("an HTML part")
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
         assert!(
-            !text.contains("<script>alert(1)</script>"),
+            !html.contains("<script>alert(1)</script>"),
             "{}",
             f.display()
         );
+        assert!(html.contains("&lt;script&gt;"), "{}", f.display());
         assert!(!text.lines().any(|l| l.starts_with("Bcc:")));
     }
     // The CSV log escapes a formula in a finding's value.
