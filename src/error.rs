@@ -49,6 +49,10 @@ pub enum Error {
     #[error("store {path}: {message}")]
     Store { path: String, message: String },
 
+    /// Ctrl-C; the message says what was kept (exit 130).
+    #[error("{0}")]
+    Interrupted(String),
+
     /// A database error with no better explanation.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -77,6 +81,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Refused(_) => 3,
+            Error::Interrupted(_) => 130,
             Error::Sql(e) if is_busy(e) => 3,
             _ => 2,
         }

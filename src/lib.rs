@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod columns;
 pub mod error;
 pub mod ingest;
+pub mod interrupt;
 pub mod notify;
 pub mod password;
 pub mod progress;

@@ -131,6 +131,8 @@ pub fn hash_all(cost: Cost, passwords: &[&Secret], bar: &ProgressBar) -> Result<
     passwords
         .par_iter()
         .map(|p| {
+            // Ctrl-C stops a long hashing run (nothing is committed yet).
+            crate::interrupt::check()?;
             let h = hash(&argon, p);
             bar.inc(1);
             h

@@ -9,11 +9,14 @@ mod generate;
 
 mod bad_input;
 mod commit;
+mod faults;
+mod fuzz;
 mod generator;
 mod logs;
 mod notify;
 mod props;
 mod samples;
+mod security;
 mod snapshots;
 mod util;
 mod verify;

@@ -18,6 +18,7 @@ use super::Ctx;
 use super::batch::{self, Annotate, BatchPlan, LogTo};
 use crate::cli::CommitArgs;
 use crate::error::{Error, Exit, Result};
+use crate::interrupt;
 use crate::notify::{self, Credentials, Templates, TenantInfo};
 use crate::password::{self, Cost};
 use crate::results::ResultsFile;
@@ -62,6 +63,9 @@ pub struct Summary {
 
 pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     let b = &args.batch;
+    // From here on Ctrl-C is a request, answered at safe points with what
+    // was kept (src/interrupt.rs).
+    interrupt::watch()?;
     let mut store = Store::open(&ctx.db, Create::No)?;
     let plan = batch::plan(&store, b)?;
     let templates = Templates::load(b.templates.as_deref())?;
@@ -78,6 +82,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         invalid_only: args.skip_invalid,
     });
     let verified = batch::verify_file(ctx, b, &plan, true, annotate)?;
+    interrupt::check()?;
     let log = &verified.outcome.log;
     let mut timings = Timings {
         read_ms: ms(verified.read_time),
@@ -149,6 +154,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         &licenses_text,
     )?;
 
+    interrupt::check()?;
     let started = Instant::now();
     let settings = settings_json(&plan, args);
     let sha = verified.sniff.sha256.map(|d| hex(&d)).unwrap_or_default();
@@ -201,7 +207,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     };
 
     let started = Instant::now();
-    let sent = if applied.committed && !messages.is_empty() {
+    let sent = if applied.committed && !messages.is_empty() && !interrupt::requested() {
         let bar = ctx.progress.items(messages.len() as u64, "sending");
         let report =
             notify::deliver::deliver(&mut store, transport.as_ref(), Some(&batch_id), &bar)?;
@@ -220,6 +226,17 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         0
     };
     timings.notify_ms = ms(started.elapsed());
+    if applied.committed && interrupt::requested() {
+        return Err(Error::Interrupted(format!(
+            "interrupted: the batch {batch_id} was committed ({} users created); \
+             their passwords are in {}; {} of {} messages were sent, the rest stay queued: \
+             run `onboard outbox send`",
+            users.len(),
+            results_file.as_deref().unwrap_or("(no results file)"),
+            sent,
+            messages.len()
+        )));
+    }
 
     let summary = Summary {
         batch_id,

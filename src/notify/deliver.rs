@@ -87,6 +87,10 @@ pub fn deliver(
         let Some(last) = page.last() else {
             break Ok(());
         };
+        // Ctrl-C: what is not sent yet stays queued.
+        if crate::interrupt::requested() {
+            break Ok(());
+        }
         after = last.id;
         if let Err(e) = send_page(store, transport, &page, bar, &mut report) {
             break Err(e);
@@ -113,6 +117,9 @@ fn send_page(
             let next = &next;
             scope.spawn(move || {
                 loop {
+                    if crate::interrupt::requested() {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(p) = page.get(i) else { break };
                     let r = build(p).and_then(|m| transport.send(&m));

@@ -81,9 +81,9 @@ pub fn begin_write(store: &mut Store) -> Result<Transaction<'_>> {
         .map_err(|e| {
             if is_busy(&e) {
                 Error::Refused(format!(
-                    "the store {path} is locked by another writer and stayed locked for {} s; \
+                    "the store {path} is locked by another writer and stayed locked for {}; \
                  nothing was written. Try again when the other command has finished",
-                    super::DEFAULT_BUSY_TIMEOUT.as_secs()
+                    super::shown_secs(super::busy_timeout())
                 ))
             } else {
                 Error::Sql(e)
@@ -95,6 +95,14 @@ impl Store {
     /// Applies `c` in one transaction; rolls it back at the end when
     /// `dry_run`.
     pub fn apply_batch(&mut self, c: &BatchChanges, dry_run: bool) -> Result<Applied> {
+        let path = self.path().display().to_string();
+        self.apply_batch_inner(c, dry_run).map_err(|e| match e {
+            Error::Sql(e) if is_full(&e) => super::store_error(&path, e),
+            e => e,
+        })
+    }
+
+    fn apply_batch_inner(&mut self, c: &BatchChanges, dry_run: bool) -> Result<Applied> {
         let now = self.now();
         // A big batch touches several indexes; a roomy page cache keeps the
         // transaction from spilling to the WAL page by page.
@@ -151,6 +159,8 @@ impl Store {
             ),
         )?;
         let after = subscriptions(&tx, tenant)?;
+        // Ctrl-C before this point: the transaction rolls back on drop.
+        crate::interrupt::check()?;
         if dry_run {
             tx.rollback()?;
             return Ok(Applied {
@@ -164,6 +174,10 @@ impl Store {
             committed: true,
         })
     }
+}
+
+fn is_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DiskFull)
 }
 
 /// Inserts one outbox row inside the caller's transaction.
@@ -211,6 +225,7 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
     let mut role =
         tx.prepare_cached("INSERT INTO role_assignments (user_id, role) VALUES (?1, ?2)")?;
     for r in &c.users {
+        crate::interrupt::check()?;
         let u = r.user;
         insert
             .execute(params![

@@ -30,6 +30,25 @@ const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
 /// How long a writer waits for another one before giving up (exit 3).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The busy timeout: `ONBOARD_BUSY_TIMEOUT_MS` (milliseconds), else
+/// [`DEFAULT_BUSY_TIMEOUT`]. Tests of a locked store set it low.
+pub fn busy_timeout() -> Duration {
+    std::env::var("ONBOARD_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_BUSY_TIMEOUT)
+}
+
+/// A duration for messages: "10 s", "0.25 s".
+pub fn shown_secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
+
 /// Whether opening may create a missing store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Create {
@@ -66,7 +85,16 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| store_error(&shown, e))?;
-        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)
+        // SQLite falls back to read-only when the file cannot be opened for
+        // writing; every command that opens the store may write to it.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(Error::Store {
+                path: shown,
+                message: "is read-only (check its permissions and attributes); nothing was changed"
+                    .into(),
+            });
+        }
+        conn.busy_timeout(busy_timeout())
             .map_err(|e| store_error(&shown, e))?;
         let mut store = Store {
             conn,
@@ -87,7 +115,20 @@ impl Store {
             "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA secure_delete = ON;",
-        )
+        )?;
+        // A test setting: caps the store's size so that "disk full" can be
+        // tested without filling a disk (SQLite then answers SQLITE_FULL).
+        if let Some(pages) = std::env::var("ONBOARD_MAX_PAGE_COUNT")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            let _: i64 =
+                self.conn
+                    .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                        r.get(0)
+                    })?;
+        }
+        Ok(())
     }
 
     fn migrate(&mut self) -> rusqlite::Result<()> {
@@ -157,10 +198,23 @@ fn create_private_file(path: &Path) -> Result<()> {
     opts.open(path).map(drop).map_err(|e| Error::io(&shown, e))
 }
 
-fn store_error(path: &str, e: rusqlite::Error) -> Error {
+pub(crate) fn store_error(path: &str, e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
     let message = match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::NotADatabase => {
             "is not an onboard store (not a SQLite database); nothing was changed".to_string()
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ReadOnly => {
+            "is read-only (check its permissions and attributes); nothing was changed".to_string()
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::CannotOpen => {
+            "cannot be opened (check that its folder exists and is writable); nothing was changed"
+                .to_string()
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DiskFull => {
+            "the disk is full (or the store reached its size limit); the transaction was rolled \
+             back and nothing was committed. Free some space and run the command again"
+                .to_string()
         }
         rusqlite::Error::InvalidQuery => {
             "was written by a newer version of onboard; upgrade onboard to use it".to_string()
