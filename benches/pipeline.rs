@@ -99,6 +99,30 @@ fn parse_floor(path: &Path) -> (Duration, u64) {
     (started.elapsed(), n)
 }
 
+/// `commit --format json` of a generated file of `rows` clean rows into
+/// tenant contoso, at the argon2 `cost` given.
+fn commit_generated(db: &Path, dir: &Path, rows: usize, extra: &[&str], cost: &str) -> Measured {
+    let path = dir.join(format!("commit-{rows}.csv"));
+    generate(&path, rows, 0);
+    let file = path.to_string_lossy().into_owned();
+    let results = dir
+        .join(format!("results-{rows}.csv"))
+        .to_string_lossy()
+        .into_owned();
+    let mut args = vec![
+        "--format",
+        "json",
+        "commit",
+        &file,
+        "--tenant",
+        "contoso",
+        "--results",
+        &results,
+    ];
+    args.extend_from_slice(extra);
+    run(db, &args, &[("ONBOARD_ARGON2", cost)])
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -189,25 +213,12 @@ fn main() {
 
     // Commit 10k rows at the default cost, against N hashes on all cores.
     let n = 10_000;
-    let path = f("commit-10k.csv");
-    generate(&path, n, 0);
-    let p = path.to_string_lossy().into_owned();
-    let results = f("results-10k.csv").to_string_lossy().into_owned();
-    let m = run(
+    let m = commit_generated(
         &db,
-        &[
-            "--format",
-            "json",
-            "commit",
-            &p,
-            "--tenant",
-            "contoso",
-            "--license",
-            "ENTERPRISEPACK",
-            "--results",
-            &results,
-        ],
-        &[("ONBOARD_ARGON2", "m=19456,t=2,p=1")],
+        &dir,
+        n,
+        &["--license", "ENTERPRISEPACK"],
+        "m=19456,t=2,p=1",
     );
     let floor = {
         let secrets: Vec<Secret> = (0..n).map(|_| password::generate("x")).collect();
@@ -233,25 +244,12 @@ fn main() {
 
     // The non-hashing phases of a 100k-row commit.
     let rows = 100_000;
-    let path = f("commit-100k.csv");
-    generate(&path, rows, 0);
-    let p = path.to_string_lossy().into_owned();
-    let results = f("results-100k.csv").to_string_lossy().into_owned();
-    let m = run(
+    let m = commit_generated(
         &db,
-        &[
-            "--format",
-            "json",
-            "commit",
-            &p,
-            "--tenant",
-            "contoso",
-            "--license",
-            "ENTERPRISEPACK",
-            "--results",
-            &results,
-        ],
-        &[("ONBOARD_ARGON2", "m=8,t=1,p=1")],
+        &dir,
+        rows,
+        &["--license", "ENTERPRISEPACK"],
+        "m=8,t=1,p=1",
     );
     let t = &json(&m.stdout)["timings"];
     let ms = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
