@@ -15,5 +15,6 @@ mod notify;
 mod props;
 mod samples;
 mod snapshots;
+mod users;
 mod util;
 mod verify;
