@@ -600,9 +600,8 @@ fn a_tenant_never_reads_or_changes_another_tenants_users() {
     commit(&w, TENANT, "a", 3);
     commit(&w, "fabrikam", "a", 3);
     let b_user = "ua1@fabrikamb.onmicrosoft.com";
-    let b_before = w.count(&format!(
-        "SELECT count(*) FROM users WHERE tenant_id = 'fabrikam' AND state = 'active'"
-    ));
+    let b_before =
+        w.count("SELECT count(*) FROM users WHERE tenant_id = 'fabrikam' AND state = 'active'");
     assert_eq!(b_before, 3);
     let b_dump = || {
         let c = rusqlite::Connection::open(w.db()).unwrap();
