@@ -18,5 +18,6 @@ mod props;
 mod samples;
 mod security;
 mod snapshots;
+mod users;
 mod util;
 mod verify;

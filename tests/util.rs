@@ -339,7 +339,12 @@ impl Log {
 pub fn dump(db: &Path) -> String {
     let c = rusqlite::Connection::open(db).unwrap();
     let tables: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        // Ordinary tables only: a full-text index's virtual and shadow
+        // tables are derived from them.
+        .prepare(
+            "SELECT name FROM pragma_table_list \
+             WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()

@@ -25,7 +25,10 @@ pub use licenses::Subscription;
 pub use tenants::{Domain, Tenant};
 
 /// Numbered migrations, applied in order; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_users_search.sql"),
+];
 
 /// How long a writer waits for another one before giving up (exit 3).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
