@@ -214,9 +214,9 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
         "INSERT INTO users (id, tenant_id, upn, display_name, first_name, last_name, job_title,
             department, office_number, office_phone, mobile_phone, fax, alternate_email, address,
             city, state_or_province, postal_code, country, usage_location, sign_in_blocked,
-            password_hash, force_change_password, batch_id, created_at)
+            password_hash, force_change_password, batch_id, created_at, search_key)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24)",
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     )?;
     let mut seat = tx.prepare_cached(
         "INSERT INTO license_assignments (user_id, tenant_id, sku, state, assigned_at)
@@ -252,7 +252,8 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
                 r.password_hash,
                 c.force_change_password,
                 c.batch.id,
-                now
+                now,
+                super::users::search_key(&u.display_name, &u.upn)
             ])
             .map_err(|e| match &e {
                 rusqlite::Error::SqliteFailure(f, _)

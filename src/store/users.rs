@@ -113,24 +113,11 @@ pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Resu
     Ok(expired.into_iter().map(|(_, upn)| upn).collect())
 }
 
-/// An FTS5 query matching `search` as one phrase: with the trigram
-/// tokenizer, every row where it occurs as a substring, in any case.
-fn fts_phrase(search: &str) -> String {
-    format!("\"{}\"", search.replace('"', "\"\""))
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn like_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
+/// What `users list --search` looks in: the display name and the user
+/// name, lower-cased with Unicode rules, display name first so the key
+/// also sorts the list.
+pub fn search_key(display_name: &str, upn: &str) -> String {
+    format!("{} {}", display_name.to_lowercase(), upn.to_lowercase())
 }
 
 impl Store {
@@ -180,47 +167,43 @@ impl Store {
             StatusFilter::Deleted => Some("deleted"),
             StatusFilter::All => None,
         };
-        let search = search.map(str::trim).filter(|s| !s.is_empty());
-        // Three characters or more: the trigram index (0002_users_search)
-        // finds the matching rows, which are then filtered by tenant and
-        // state. Shorter: a scan with LIKE (a trigram index cannot help).
-        let (from, term) = match search {
-            Some(s) if s.chars().count() >= 3 => (
-                "users_search s CROSS JOIN users u ON u.rowid = s.rowid
-                 WHERE users_search MATCH ?3 AND",
-                Some(fts_phrase(s)),
-            ),
-            Some(s) => (
-                "users u WHERE (u.display_name LIKE ?3 ESCAPE '\\' OR u.upn LIKE ?3 ESCAPE '\\') AND",
-                Some(like_pattern(s)),
-            ),
-            None => ("users u WHERE ?3 IS NULL AND", None),
+        let term = search
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase);
+        // One pass over the tenant's entries of the covering index, in
+        // display order (search_key starts with the lower-cased display
+        // name): it counts the matches and yields the page's rows. With a
+        // status the order comes from the index; for "all" SQLite sorts.
+        let by_state = if state.is_some() {
+            "state = ?2"
+        } else {
+            "?2 IS NULL"
         };
-        let filter = format!("{from} u.tenant_id = ?1 AND (?2 IS NULL OR u.state = ?2)");
-        let total: u64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM {filter}"),
-            params![tenant, state, term],
-            |r| r.get(0),
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT rowid FROM users INDEXED BY users_search
+             WHERE tenant_id = ?1 AND {by_state} AND (?3 IS NULL OR instr(search_key, ?3) > 0)
+             ORDER BY search_key"
+        ))?;
+        let matches: Vec<i64> = stmt
+            .query_map(params![tenant, state, term], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let total = matches.len() as u64;
         let per_page = per_page.max(1);
         let pages = total.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
-        let mut stmt = self.conn.prepare(&format!(
+        let start = ((page - 1) * per_page) as usize;
+        let mut row = self.conn.prepare_cached(
             "SELECT u.display_name, u.upn, u.state,
                 (SELECT count(*) FROM license_assignments a WHERE a.user_id = u.id AND a.state = 'assigned')
-             FROM {filter}
-             ORDER BY u.display_name COLLATE NOCASE, u.upn LIMIT ?4 OFFSET ?5"
-        ))?;
-        let users = stmt
-            .query_map(
-                params![
-                    tenant,
-                    state,
-                    term,
-                    per_page as i64,
-                    ((page - 1) * per_page) as i64
-                ],
-                |r| {
+             FROM users u WHERE u.rowid = ?1",
+        )?;
+        let users = matches
+            .iter()
+            .skip(start)
+            .take(per_page as usize)
+            .map(|id| {
+                row.query_row([id], |r| {
                     let state: String = r.get(2)?;
                     Ok(UserListRow {
                         display_name: r.get(0)?,
@@ -232,8 +215,8 @@ impl Store {
                         },
                         assigned: r.get(3)?,
                     })
-                },
-            )?
+                })
+            })
             .collect::<rusqlite::Result<_>>()?;
         Ok(UserPage {
             page,
@@ -442,12 +425,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
-    }
-
-    #[test]
-    fn fts_phrases_quote_the_whole_search() {
-        assert_eq!(fts_phrase("o\"neil AND x"), "\"o\"\"neil AND x\"");
+    fn search_keys_fold_unicode_case() {
+        assert_eq!(
+            search_key("Zoë ÅNGSTRÖM", "Zoe@Contoso.com"),
+            "zoë ångström zoe@contoso.com"
+        );
     }
 }
