@@ -182,17 +182,45 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT rowid FROM users INDEXED BY users_search
-             WHERE tenant_id = ?1 AND {by_state} AND (?3 IS NULL OR instr(search_key, ?3) > 0)
+             WHERE tenant_id = ?1 AND {by_state} AND instr(search_key, ?3) > 0
              ORDER BY search_key"
         ))?;
-        let matches: Vec<i64> = stmt
-            .query_map(params![tenant, state, term], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let total = matches.len() as u64;
         let per_page = per_page.max(1);
+        let (total, matches, page) = if term.is_none() {
+            // Without a search SQLite counts the index entries itself and
+            // reads only the page.
+            let total: u64 = self.conn.query_row(
+                &format!("SELECT count(*) FROM users WHERE tenant_id = ?1 AND {by_state}"),
+                params![tenant, state],
+                |r| r.get(0),
+            )?;
+            let page = page.clamp(1, total.div_ceil(per_page).max(1));
+            let mut window = self.conn.prepare_cached(&format!(
+                "SELECT rowid FROM users INDEXED BY users_search
+                 WHERE tenant_id = ?1 AND {by_state} ORDER BY search_key LIMIT ?3 OFFSET ?4"
+            ))?;
+            let offset = ((page - 1) * per_page) as i64;
+            let ids: Vec<i64> = window
+                .query_map(params![tenant, state, per_page as i64, offset], |r| {
+                    r.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            (total, ids, page)
+        } else {
+            let ids: Vec<i64> = stmt
+                .query_map(params![tenant, state, term], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let total = ids.len() as u64;
+            let page = page.clamp(1, total.div_ceil(per_page).max(1));
+            let first = ((page - 1) * per_page) as usize;
+            let ids = ids
+                .into_iter()
+                .skip(first)
+                .take(per_page as usize)
+                .collect();
+            (total, ids, page)
+        };
         let pages = total.div_ceil(per_page).max(1);
-        let page = page.clamp(1, pages);
-        let start = ((page - 1) * per_page) as usize;
         let mut row = self.conn.prepare_cached(
             "SELECT u.display_name, u.upn, u.state,
                 (SELECT count(*) FROM license_assignments a WHERE a.user_id = u.id AND a.state = 'assigned')
@@ -200,8 +228,6 @@ impl Store {
         )?;
         let users = matches
             .iter()
-            .skip(start)
-            .take(per_page as usize)
             .map(|id| {
                 row.query_row([id], |r| {
                     let state: String = r.get(2)?;
