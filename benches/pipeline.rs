@@ -109,13 +109,39 @@ fn commit_generated(db: &Path, dir: &Path, rows: usize, extra: &[&str], cost: &s
         .join(format!("results-{rows}.csv"))
         .to_string_lossy()
         .into_owned();
+    // Each commit gets a tenant of its own: generated files share names.
+    let tenant = format!("t{rows}");
+    let domain = format!("t{rows}.onmicrosoft.com");
+    let setup: [&[&str]; 2] = [
+        &[
+            "tenant",
+            "add",
+            &tenant,
+            "--domain",
+            &domain,
+            "--location",
+            "US",
+        ],
+        &[
+            "license",
+            "add",
+            "--tenant",
+            &tenant,
+            "ENTERPRISEPACK",
+            "--seats",
+            "2000000",
+        ],
+    ];
+    for args in setup {
+        assert_eq!(run(db, args, &[]).code, 0, "setup {args:?} failed");
+    }
     let mut args = vec![
         "--format",
         "json",
         "commit",
         &file,
         "--tenant",
-        "contoso",
+        &tenant,
         "--results",
         &results,
     ];
@@ -220,6 +246,7 @@ fn main() {
         &["--license", "ENTERPRISEPACK"],
         "m=19456,t=2,p=1",
     );
+    assert_eq!(m.code, 0, "the 10k commit failed");
     let floor = {
         let secrets: Vec<Secret> = (0..n).map(|_| password::generate("x")).collect();
         let refs: Vec<&Secret> = secrets.iter().collect();
@@ -251,6 +278,7 @@ fn main() {
         &["--license", "ENTERPRISEPACK"],
         "m=8,t=1,p=1",
     );
+    assert_eq!(m.code, 0, "the 100k commit failed");
     let t = &json(&m.stdout)["timings"];
     let ms = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
     let non_hashing = ms("read_ms") + ms("verify_ms") + ms("transaction_ms") + ms("notify_ms");
