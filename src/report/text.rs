@@ -66,8 +66,41 @@ pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
             "{line:>7}  {column:<col_w$}  {:<8}  {:<code_w$}  {}",
             f.severity.as_str(),
             f.code.as_str(),
-            f.message
+            terminal_safe(&f.message)
         )?;
     }
     Ok(())
+}
+
+/// Messages quote values from the file; an escape sequence or line break in
+/// one must not reach the terminal as such, so control characters are shown
+/// escaped (`\u{1b}`).
+fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(terminal_safe("plain"), "plain");
+        assert_eq!(
+            terminal_safe("\"a\u{1b}[31mred\nx\""),
+            "\"a\\u{1b}[31mred\\nx\""
+        );
+    }
 }
