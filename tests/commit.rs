@@ -4,6 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::notify::commit_sample;
 use crate::util::{Work, users_csv};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
@@ -23,18 +24,7 @@ fn results_passwords(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn commits_the_sample_with_licences_and_a_private_results_file() {
     let w = Work::with_seats(10);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
-            "--license",
-            "enterprisepack",
-            "--results",
-            "r.csv",
-        ])
-        .expect(0);
+    let run = commit_sample(&w, &["--license", "enterprisepack", "--results", "r.csv"]).expect(0);
     assert!(run.stdout.contains("created 6 users"), "{}", run.stdout);
     assert!(
         run.stderr.contains("r.csv holds the temporary passwords"),
@@ -224,7 +214,7 @@ fn dry_run_reports_the_commit_and_changes_nothing() {
 #[test]
 fn committing_the_same_file_again_reports_every_user() {
     let w = Work::with_seats(10);
-    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).expect(0);
+    commit_sample(&w, &[]).expect(0);
     let again = w.run(&["--format", "json", "commit", SAMPLE, "--tenant", "contoso"]);
     assert_eq!(again.code, 1);
     let log: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();

@@ -129,12 +129,9 @@ const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
 fn three_recipients_each_get_every_user_and_password() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
+    let run = commit_sample(
+        &w,
+        &[
             "--results",
             "r.csv",
             "--smtp",
@@ -145,8 +142,9 @@ fn three_recipients_each_get_every_user_and_password() {
             "b@example.com",
             "--email-to",
             "c@example.com",
-        ])
-        .expect(0);
+        ],
+    )
+    .expect(0);
     assert!(
         run.stdout.contains("messages: 3 queued, 3 sent"),
         "{}",
@@ -209,12 +207,9 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
     let w = Work::with_seats(10);
     let port = free_port();
     let url = format!("smtp://127.0.0.1:{port}");
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
+    let run = commit_sample(
+        &w,
+        &[
             "--smtp",
             &url,
             "--email-to",
@@ -223,8 +218,9 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
             "b@example.com",
             "--email-to",
             "c@example.com",
-        ])
-        .expect(0);
+        ],
+    )
+    .expect(0);
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(run.stderr.contains("onboard outbox send"), "{}", run.stderr);
     assert_eq!(
@@ -266,18 +262,7 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
 fn temporary_and_permanent_refusals_keep_messages_queued() {
     let w = Work::with_seats(10);
     let temp = SmtpSink::start(&w, "temp", &["--mode", "tempfail", "--fail-first", "1"]);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
-            "--smtp",
-            &temp.url(),
-            "--email-to",
-            "a@example.com",
-        ])
-        .expect(0);
+    let run = commit_sample(&w, &["--smtp", &temp.url(), "--email-to", "a@example.com"]).expect(0);
     assert!(run.stderr.contains("4xx"), "{}", run.stderr);
     assert_eq!(outbox(&w)[0]["status"], "queued");
     w.run(&["outbox", "send", "--smtp", &temp.url()]).expect(0);
@@ -286,18 +271,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
 
     let w = Work::with_seats(10);
     let perm = SmtpSink::start(&w, "perm", &["--mode", "permfail"]);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
-            "--smtp",
-            &perm.url(),
-            "--email-to",
-            "a@example.com",
-        ])
-        .expect(0);
+    let run = commit_sample(&w, &["--smtp", &perm.url(), "--email-to", "a@example.com"]).expect(0);
     assert!(run.stderr.contains("5xx"), "{}", run.stderr);
     let retry = w.run(&["outbox", "send", "--smtp", &perm.url()]);
     assert_eq!(retry.code, 1, "still queued: {}", retry.stdout);
@@ -311,18 +285,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
 fn a_connection_dropped_mid_message_is_retried_once() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--mode", "drop", "--fail-first", "1"]);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
-            "--smtp",
-            &sink.url(),
-            "--email-to",
-            "a@example.com",
-        ])
-        .expect(0);
+    let run = commit_sample(&w, &["--smtp", &sink.url(), "--email-to", "a@example.com"]).expect(0);
     assert!(run.stderr.contains("stay queued"), "{}", run.stderr);
     assert!(sink.messages().is_empty());
     w.run(&["outbox", "send", "--smtp", &sink.url()]).expect(0);
@@ -335,18 +298,7 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--auth", "robot:right-secret"]);
     let url = format!("smtp://robot:Wr0ng-Secret@127.0.0.1:{}", sink.port);
-    let run = w
-        .run(&[
-            "commit",
-            SAMPLE,
-            "--tenant",
-            "contoso",
-            "--smtp",
-            &url,
-            "--email-to",
-            "a@example.com",
-        ])
-        .expect(0);
+    let run = commit_sample(&w, &["--smtp", &url, "--email-to", "a@example.com"]).expect(0);
     assert!(
         run.stderr.contains("authentication refused"),
         "{}",
@@ -364,17 +316,10 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
 fn welcome_messages_go_to_each_alternate_address() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
-    w.run(&[
-        "commit",
-        SAMPLE,
-        "--tenant",
-        "contoso",
-        "--results",
-        "r.csv",
-        "--smtp",
-        &sink.url(),
-        "--welcome",
-    ])
+    commit_sample(
+        &w,
+        &["--results", "r.csv", "--smtp", &sink.url(), "--welcome"],
+    )
     .expect(0);
     let got = sink.messages();
     // Four of the six sample users have an Alternate email address.
@@ -403,16 +348,7 @@ fn welcome_messages_go_to_each_alternate_address() {
 #[test]
 fn without_smtp_messages_are_private_eml_files_beside_the_store() {
     let w = Work::with_seats(10);
-    w.run(&[
-        "commit",
-        SAMPLE,
-        "--tenant",
-        "contoso",
-        "--email-to",
-        "a@example.com",
-        "--welcome",
-    ])
-    .expect(0);
+    commit_sample(&w, &["--email-to", "a@example.com", "--welcome"]).expect(0);
     let files: Vec<_> = std::fs::read_dir(w.path("outbox"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -454,16 +390,7 @@ fn a_broken_template_stops_the_commit_before_anything_is_written() {
     std::fs::create_dir(w.path("tpl")).unwrap();
     w.write("tpl/results.txt.tera", "{% for u in users %}{{ u.upn }}");
     let before = w.dump();
-    let run = w.run(&[
-        "commit",
-        SAMPLE,
-        "--tenant",
-        "contoso",
-        "--templates",
-        "tpl",
-        "--email-to",
-        "a@example.com",
-    ]);
+    let run = commit_sample(&w, &["--templates", "tpl", "--email-to", "a@example.com"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("email template"), "{}", run.stderr);
     assert_eq!(w.dump(), before);
@@ -485,7 +412,7 @@ fn a_sixth_recipient_is_a_usage_error() {
 fn reset_password_emails_through_the_same_outbox() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &[]);
-    w.run(&["commit", SAMPLE, "--tenant", "contoso"]).expect(0);
+    commit_sample(&w, &[]).expect(0);
     let run = w
         .run(&[
             "users",
@@ -555,4 +482,11 @@ fn a_pooled_sender_delivers_many_messages() {
         "300 welcome messages committed and delivered in {:?}",
         started.elapsed()
     );
+}
+
+/// `commit` of the sample file into the test tenant, with `extra` options.
+pub fn commit_sample(w: &Work, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec!["commit", SAMPLE, "--tenant", "contoso"];
+    args.extend_from_slice(extra);
+    w.run(&args)
 }
