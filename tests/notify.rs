@@ -484,6 +484,44 @@ fn a_pooled_sender_delivers_many_messages() {
     );
 }
 
+#[test]
+fn reset_password_sends_only_its_own_messages() {
+    let w = Work::with_seats(10);
+    // A commit whose results message cannot be delivered: nothing listens.
+    let down = format!("smtp://127.0.0.1:{}", free_port());
+    commit_sample(&w, &["--smtp", &down, "--email-to", "a@example.com"]).expect(0);
+    let sink = SmtpSink::start(&w, "mail", &[]);
+    w.run(&[
+        "users",
+        "reset-password",
+        "--tenant",
+        "contoso",
+        "adele.vance",
+        "--email-to",
+        "it@example.com",
+        "--smtp",
+        &sink.url(),
+    ])
+    .expect(0);
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with("X-Envelope-To: it@example.com"),
+        "{}",
+        got[0]
+    );
+    let queued: Vec<_> = outbox(&w)
+        .into_iter()
+        .filter(|m| m["status"] == "queued")
+        .collect();
+    assert_eq!(
+        queued.len(),
+        1,
+        "the batch's message waits for `outbox send`"
+    );
+    assert_eq!(queued[0]["kind"], "results");
+}
+
 /// `commit` of the sample file into the test tenant, with `extra` options.
 pub fn commit_sample(w: &Work, extra: &[&str]) -> crate::util::Run {
     let mut args = vec!["commit", SAMPLE, "--tenant", "contoso"];

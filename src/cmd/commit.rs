@@ -25,6 +25,7 @@ use crate::results::ResultsFile;
 use crate::rules::NewUser;
 use crate::secret::Secret;
 use crate::store::batches::{BatchChanges, BatchRow, QueuedMessage, UserRow};
+use crate::store::outbox::Scope;
 use crate::store::{Create, Store, Subscription};
 
 /// Phase durations, reported in the summary.
@@ -209,8 +210,12 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     let started = Instant::now();
     let sent = if applied.committed && !messages.is_empty() && !interrupt::requested() {
         let bar = ctx.progress.items(messages.len() as u64, "sending");
-        let report =
-            notify::deliver::deliver(&mut store, transport.as_ref(), Some(&batch_id), &bar)?;
+        let report = notify::deliver::deliver(
+            &mut store,
+            transport.as_ref(),
+            Scope::Batch(&batch_id),
+            &bar,
+        )?;
         bar.finish_and_clear();
         for (to, e) in &report.errors {
             eprintln!("not delivered to {to}: {e}");

@@ -5,6 +5,7 @@ use super::output::emit;
 use crate::cli::{OutboxCommand, OutboxStatus};
 use crate::error::{Exit, Result};
 use crate::notify::{deliver, transport};
+use crate::store::outbox::Scope;
 use crate::store::{Create, Store};
 
 pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
@@ -53,7 +54,7 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
             let transport = transport::from_options(smtp.as_deref(), &ctx.db)?;
             let queued = store.queued_count()?;
             let bar = ctx.progress.items(queued, "sending");
-            let report = deliver::deliver(&mut store, transport.as_ref(), None, &bar)?;
+            let report = deliver::deliver(&mut store, transport.as_ref(), Scope::All, &bar)?;
             bar.finish_and_clear();
             for (to, e) in &report.errors {
                 eprintln!("not delivered to {to}: {e}");

@@ -13,6 +13,7 @@ use crate::error::{Error, Exit, Result};
 use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
 use crate::password::{self, Cost};
 use crate::rules::contact::is_email;
+use crate::store::outbox::Scope;
 use crate::store::users::{Change, StatusFilter};
 use crate::store::{Create, Store, Tenant};
 
@@ -142,10 +143,13 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                 eprintln!("the user must choose a new password at next sign-in");
             }
             if !messages.is_empty() {
+                // Only this reset's messages: anything else queued waits for
+                // `outbox send`.
+                let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
                 let r = notify::deliver::deliver(
                     &mut store,
                     transport.as_ref(),
-                    None,
+                    Scope::Messages(&ids),
                     &indicatif::ProgressBar::hidden(),
                 )?;
                 for (to, e) in &r.errors {

@@ -18,7 +18,7 @@ use lettre::message::{Mailbox, MultiPart};
 use super::transport::Transport;
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::outbox::Pending;
+use crate::store::outbox::{Pending, Scope};
 
 const PAGE: usize = 512;
 
@@ -67,11 +67,11 @@ pub fn build(p: &Pending) -> std::result::Result<Message, String> {
         .map_err(|e| format!("refused: {e}"))
 }
 
-/// Sends the queued messages (of `batch`, or all) through `transport`.
+/// Sends the queued messages of `scope` through `transport`.
 pub fn deliver(
     store: &mut Store,
     transport: &dyn Transport,
-    batch: Option<&str>,
+    scope: Scope,
     bar: &ProgressBar,
 ) -> Result<Report> {
     let mut report = Report::default();
@@ -80,7 +80,7 @@ pub fn deliver(
     store.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
     let mut after = 0;
     let outcome = loop {
-        let page = match store.pending(batch, after, PAGE) {
+        let page = match store.pending(scope, after, PAGE) {
             Ok(p) => p,
             Err(e) => break Err(e),
         };

@@ -44,18 +44,35 @@ pub struct Envelope {
     pub sent_at: Option<i64>,
 }
 
+/// Which queued messages a delivery run sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Everything still queued (`outbox send`).
+    All,
+    /// The messages of one batch (right after its commit).
+    Batch(&'a str),
+    /// These Message-IDs only (a password reset's own messages).
+    Messages(&'a [String]),
+}
+
 impl Store {
-    /// Up to `limit` queued messages after id `after`, oldest first; only
-    /// those of `batch` when given.
-    pub fn pending(&self, batch: Option<&str>, after: i64, limit: usize) -> Result<Vec<Pending>> {
+    /// Up to `limit` queued messages of `scope` after id `after`, oldest
+    /// first.
+    pub fn pending(&self, scope: Scope, after: i64, limit: usize) -> Result<Vec<Pending>> {
+        let (batch, ids) = match scope {
+            Scope::All => (None, None),
+            Scope::Batch(b) => (Some(b), None),
+            Scope::Messages(ids) => (None, Some(serde_json::Value::from(ids).to_string())),
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, message_id, sender, recipient, subject, coalesce(body_text, ''),
                     coalesce(body_html, ''), attempts
              FROM outbox
              WHERE status = 'queued' AND id > ?1 AND (?2 IS NULL OR batch_id = ?2)
+               AND (?4 IS NULL OR message_id IN (SELECT value FROM json_each(?4)))
              ORDER BY id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![after, batch, limit as i64], |r| {
+        let rows = stmt.query_map(params![after, batch, limit as i64, ids], |r| {
             Ok(Pending {
                 id: r.get(0)?,
                 message_id: r.get(1)?,
