@@ -9,17 +9,19 @@ use crate::columns::Column;
 /// Digits, spaces and `+ - ( ) .`, at least one digit, and an optional
 /// extension `x123` at the end.
 pub fn is_phone(value: &str) -> bool {
-    let (number, ext) = match value.find(['x', 'X']) {
-        Some(i) => (&value[..i], Some(&value[i + 1..])),
-        None => (value, None),
+    // Every allowed character is ASCII, so bytes will do.
+    let v = value.as_bytes();
+    let (number, ext) = match v.iter().position(|&b| b == b'x' || b == b'X') {
+        Some(i) => (&v[..i], Some(&v[i + 1..])),
+        None => (v, None),
     };
-    let number_ok = number.chars().any(|c| c.is_ascii_digit())
+    let number_ok = number.iter().any(u8::is_ascii_digit)
         && number
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'));
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b" +-().".contains(&b));
     let ext_ok = ext.is_none_or(|e| {
-        let e = e.trim_start();
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+        let e = e.trim_ascii_start();
+        !e.is_empty() && e.iter().all(u8::is_ascii_digit)
     });
     number_ok && ext_ok
 }

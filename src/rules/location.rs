@@ -50,11 +50,31 @@ fn country_slow(value: &str) -> Option<Country> {
     Country::from_str(&key).ok()
 }
 
+thread_local! {
+    /// The last country value a thread looked up, and whether it was known:
+    /// files list the same country row after row.
+    static LAST_COUNTRY: std::cell::RefCell<(String, bool)> = const {
+        std::cell::RefCell::new((String::new(), false))
+    };
+}
+
+/// Whether `value` names a country, remembering the last answer.
+fn known_country(value: &str) -> bool {
+    LAST_COUNTRY.with_borrow_mut(|(last, known)| {
+        if last != value {
+            last.clear();
+            last.push_str(value);
+            *known = country(value).is_some();
+        }
+        *known
+    })
+}
+
 /// Checks both columns; returns the row's usage location when it has a
 /// valid one.
 pub fn check(row: &Row, out: &mut Vec<Finding>) -> Option<&'static str> {
     let c = row.get(Column::Country);
-    if !c.is_empty() && country(c).is_none() {
+    if !c.is_empty() && !known_country(c) {
         out.push(
             row.warning(Code::UnknownCountry, Column::Country)
                 .message("country or region not recognised; it is kept as written")

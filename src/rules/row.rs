@@ -37,6 +37,15 @@ impl<'a> Row<'a> {
         self.raw(col).trim()
     }
 
+    /// Whether every byte of every field is printable ASCII (no control
+    /// characters anywhere in the record).
+    pub fn is_printable_ascii(&self) -> bool {
+        self.fields
+            .as_slice()
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b))
+    }
+
     /// Whether the record has as many fields as the header.
     pub fn width_matches(&self) -> bool {
         self.fields.len() == self.header.width()

@@ -38,6 +38,19 @@ pub fn alias_char(c: char) -> bool {
 
 /// Checks the alias alone; the message says what is wrong.
 pub fn alias_problem(alias: &str) -> Option<String> {
+    // The common case in one pass over the bytes; anything else takes the
+    // slow path below, which says what is wrong.
+    let b = alias.as_bytes();
+    let plain = !b.is_empty()
+        && b.len() <= MAX_ALIAS
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"'-_!#^~.".contains(&c))
+        && b[0] != b'.'
+        && b[b.len() - 1] != b'.'
+        && !b.windows(2).any(|w| w == b"..");
+    if plain {
+        return None;
+    }
     if alias.is_empty() {
         return Some("the part before @ is empty".into());
     }
