@@ -5,21 +5,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::notify::commit_sample;
-use crate::util::{Work, users_csv};
+use crate::util::{Work, contains, results_passwords, users_csv};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
-
-fn results_passwords(path: &std::path::Path) -> Vec<String> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let headers = r.headers().unwrap().clone();
-    assert_eq!(
-        headers.iter().collect::<Vec<_>>(),
-        ["User Name", "Display Name", "Password", "Licenses"]
-    );
-    r.records()
-        .map(|rec| rec.unwrap()[2].trim_start_matches('\'').to_string())
-        .collect()
-}
 
 #[test]
 fn commits_the_sample_with_licences_and_a_private_results_file() {
@@ -264,10 +252,6 @@ fn passwords_appear_in_the_results_file_only() {
             assert!(!contains(bytes, p.as_bytes()), "a password is in {name}");
         }
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Starts `commit` on `file` without waiting.

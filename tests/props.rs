@@ -3,19 +3,11 @@
 
 use indicatif::ProgressBar;
 use onboard::ingest::{CsvInput, Source, encoding};
+use onboard::rules::Severity;
 use onboard::rules::verify::{self, Verification};
-use onboard::rules::{Existing, Severity, TenantView};
-use proptest::prelude::*;
 
-fn tenant() -> TenantView {
-    let mut t = TenantView::new("contoso", "contoso.onmicrosoft.com");
-    t.add_domain("contoso.com", false);
-    t.add_domain("fabrikam.com", true);
-    t.existing
-        .insert("adele.vance@contoso.onmicrosoft.com", Existing::Active);
-    t.existing.insert("gone@contoso.com", Existing::Deleted);
-    t
-}
+use crate::util::fuzz_tenant;
+use proptest::prelude::*;
 
 /// Reads and verifies `bytes`; `None` when the file is refused (exit 2).
 fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
@@ -23,7 +15,7 @@ fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
     let sniff = encoding::sniff(&source, false).ok()?;
     let mut input = CsvInput::open(&source, &sniff, &ProgressBar::hidden()).ok()?;
     let mut seen = 0u64;
-    let outcome = verify::run(&mut input, &tenant(), true, |rec, findings| {
+    let outcome = verify::run(&mut input, &fuzz_tenant(), true, |rec, findings| {
         seen += 1;
         assert_eq!(rec.record, seen, "records are numbered in order");
         assert!(

@@ -6,22 +6,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::notify::SmtpSink;
-use crate::util::{Work, users_csv};
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
+use crate::util::{Work, contains, readable, results_passwords, users_csv};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-/// The passwords of the results file (the `'` of formula escaping removed).
-fn results_passwords(path: &Path) -> Vec<String> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    r.records()
-        .map(|rec| rec.unwrap()[2].trim_start_matches('\'').to_string())
-        .collect()
 }
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -189,9 +177,7 @@ fn secrets_in_the_eml_outbox_are_private_and_leave_the_store() {
     let emls = files_in(&outbox);
     assert_eq!(emls.len(), 1);
     let eml = std::fs::read(&emls[0]).unwrap();
-    let readable = String::from_utf8_lossy(&eml)
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
+    let readable = readable(&String::from_utf8_lossy(&eml));
     for p in &passwords {
         assert!(readable.contains(p.as_str()), "the .eml lacks a password");
     }

@@ -385,3 +385,65 @@ pub fn users_csv(prefix: &str, n: usize) -> String {
     }
     s
 }
+
+/// (User Name, Password) of every row of a results file, the `'` of
+/// formula escaping removed; checks the header first.
+pub fn results_rows(path: &Path) -> Vec<(String, String)> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["User Name", "Display Name", "Password", "Licenses"]
+    );
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                rec[0].to_string(),
+                rec[2].trim_start_matches('\'').to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The passwords of a results file.
+pub fn results_passwords(path: &Path) -> Vec<String> {
+    results_rows(path).into_iter().map(|(_, p)| p).collect()
+}
+
+/// Whether `needle` occurs in `hay` (a file's bytes, an output).
+pub fn contains(hay: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A raw email decoded enough to search: quoted-printable soft line breaks
+/// joined, `=3D` back to `=`.
+pub fn readable(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// What tera's HTML auto-escaping makes of a value.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+}
+
+/// The tenant the library-level fuzz and property tests verify against:
+/// a managed and a federated domain, an active and a deleted user.
+pub fn fuzz_tenant() -> onboard::rules::TenantView {
+    use onboard::rules::Existing;
+    let mut t = onboard::rules::TenantView::new("contoso", "contoso.onmicrosoft.com");
+    t.add_domain("contoso.com", false);
+    t.add_domain("fabrikam.com", true);
+    t.existing
+        .insert("adele.vance@contoso.onmicrosoft.com", Existing::Active);
+    t.existing.insert("gone@contoso.com", Existing::Deleted);
+    t
+}
