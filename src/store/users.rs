@@ -255,14 +255,10 @@ impl Store {
 
     /// Soft-deletes each named user and frees their seats.
     pub fn delete_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        let now = self.now();
-        let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now)?;
-        let mut out = Vec::new();
-        for upn in upns {
-            let change = match find(&tx, tenant, upn)? {
+        self.change_each(tenant, upns, |tx, upn, found, now| {
+            Ok(match found {
                 None => Change::Failed {
-                    upn: upn.clone(),
+                    upn: upn.into(),
                     reason: "no such user in this tenant".into(),
                 },
                 Some(u) if u.state == "deleted" => Change::Failed {
@@ -270,60 +266,55 @@ impl Store {
                     reason: "is already deleted".into(),
                 },
                 Some(u) => {
-                    tx.execute(
-                        "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE id = ?1 AND tenant_id = ?2",
-                        params![u.id, tenant, now],
-                    )?;
-                    let freed = tx.execute(
-                        "UPDATE license_assignments SET state = 'released' WHERE user_id = ?1 AND state = 'assigned'",
-                        [&u.id],
-                    )?;
-                    audit(
-                        &tx,
-                        tenant,
-                        now,
-                        "user.delete",
-                        &u.upn,
-                        &format!("{freed} seats freed"),
-                    )?;
+                    delete_one(tx, tenant, &u, now)?;
                     Change::Done {
                         upn: u.upn,
                         warnings: vec![],
                     }
                 }
-            };
-            out.push(change);
-        }
-        tx.commit()?;
-        Ok(out)
+            })
+        })
     }
 
     /// Restores each named user deleted less than 30 days ago, with the
     /// licences they had where seats are free.
     pub fn restore_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        let now = self.now();
-        let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now)?;
-        let mut out = Vec::new();
-        for upn in upns {
-            let change = match find(&tx, tenant, upn)? {
+        self.change_each(tenant, upns, |tx, upn, found, now| {
+            Ok(match found {
                 None => Change::Failed {
-                    upn: upn.clone(),
-                    reason: not_found_reason(&tx, tenant, upn)?,
+                    upn: upn.into(),
+                    reason: not_found_reason(tx, tenant, upn)?,
                 },
                 Some(u) if u.state == "active" => Change::Failed {
                     upn: u.upn,
                     reason: "is not deleted".into(),
                 },
                 Some(u) => {
-                    let warnings = restore_one(&tx, tenant, &u, now)?;
+                    let warnings = restore_one(tx, tenant, &u, now)?;
                     Change::Done {
                         upn: u.upn,
                         warnings,
                     }
                 }
-            };
-            out.push(change);
+            })
+        })
+    }
+
+    /// One write transaction for several named users: purges expired
+    /// deletions, then lets `apply` decide each name's change.
+    fn change_each(
+        &mut self,
+        tenant: &str,
+        upns: &[String],
+        mut apply: impl FnMut(&Transaction, &str, Option<FoundUser>, i64) -> rusqlite::Result<Change>,
+    ) -> Result<Vec<Change>> {
+        let now = self.now();
+        let tx = begin_write(self)?;
+        purge_expired(&tx, tenant, now)?;
+        let mut out = Vec::with_capacity(upns.len());
+        for upn in upns {
+            let found = find(&tx, tenant, upn)?;
+            out.push(apply(&tx, upn, found, now)?);
         }
         tx.commit()?;
         Ok(out)
@@ -393,6 +384,27 @@ fn not_found_reason(tx: &Transaction, tenant: &str, upn: &str) -> rusqlite::Resu
         }
         None => "no such user in this tenant".into(),
     })
+}
+
+/// Soft-deletes one user: marked deleted, its seats released (the rows
+/// stay, so a restore knows what to give back).
+fn delete_one(tx: &Transaction, tenant: &str, u: &FoundUser, now: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE id = ?1 AND tenant_id = ?2",
+        params![u.id, tenant, now],
+    )?;
+    let freed = tx.execute(
+        "UPDATE license_assignments SET state = 'released' WHERE user_id = ?1 AND state = 'assigned'",
+        [&u.id],
+    )?;
+    audit(
+        tx,
+        tenant,
+        now,
+        "user.delete",
+        &u.upn,
+        &format!("{freed} seats freed"),
+    )
 }
 
 /// Brings one deleted user back; their released licences come back where a
