@@ -149,6 +149,17 @@ fn commit_generated(db: &Path, dir: &Path, rows: usize, extra: &[&str], cost: &s
     run(db, &args, &[("ONBOARD_ARGON2", cost)])
 }
 
+/// One table row: wall time, rate, peak RSS and the ratio to `floor`.
+fn against_floor(label: &str, m: &Measured, items: usize, unit: &str, floor: Duration) {
+    println!(
+        "{label:<44} {:>10.3} {:>10.0} {unit} {:>9} MiB {:>9.2}x",
+        secs(m.wall),
+        items as f64 / secs(m.wall),
+        m.max_rss_kib / 1024,
+        secs(m.wall) / secs(floor)
+    );
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -219,21 +230,13 @@ fn main() {
         let (floor, n) = parse_floor(&path);
         let p = path.to_string_lossy().into_owned();
         let m = run(&db, &["verify", &p, "--tenant", "contoso"], &[]);
+        let label = format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code);
+        against_floor(&label, &m, rows, "r/s", floor);
+        let label = format!("  parse floor (csv ByteRecord, {n} records)");
         println!(
-            "{:<44} {:>10.3} {:>10.0} r/s {:>9} MiB {:>9.2}x",
-            format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code),
-            secs(m.wall),
-            rows as f64 / secs(m.wall),
-            m.max_rss_kib / 1024,
-            secs(m.wall) / secs(floor)
-        );
-        println!(
-            "{:<44} {:>10.3} {:>10.0} r/s {:>13} {:>10}",
-            format!("  parse floor (csv ByteRecord, {n} records)"),
+            "{label:<44} {:>10.3} {:>10.0} r/s",
             secs(floor),
-            n as f64 / secs(floor),
-            "",
-            ""
+            n as f64 / secs(floor)
         );
     }
 
@@ -254,17 +257,11 @@ fn main() {
         password::hash_all(Cost::OWASP, &refs, &indicatif::ProgressBar::hidden()).expect("hash");
         started.elapsed()
     };
+    let label = format!("commit {n} rows, default argon2id, exit {}", m.code);
+    against_floor(&label, &m, n, "u/s", floor);
+    let label = format!("  hashing floor ({n} hashes, {cpus} cores)");
     println!(
-        "{:<44} {:>10.3} {:>10.0} u/s {:>9} MiB {:>9.2}x",
-        format!("commit {n} rows, default argon2id, exit {}", m.code),
-        secs(m.wall),
-        n as f64 / secs(m.wall),
-        m.max_rss_kib / 1024,
-        secs(m.wall) / secs(floor)
-    );
-    println!(
-        "{:<44} {:>10.3} {:>10.0} h/s",
-        format!("  hashing floor ({n} hashes, {cpus} cores)"),
+        "{label:<44} {:>10.3} {:>10.0} h/s",
         secs(floor),
         n as f64 / secs(floor)
     );
