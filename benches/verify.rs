@@ -1,5 +1,5 @@
 //! criterion benches for the two halves of `verify`: reading (encoding,
-//! dialect, records with line numbers) and the rules, per file size, with
+//! dialect, records with line numbers, parsed on all cores) and the rules, per file size, with
 //! throughput in rows so the per-row cost reads off directly.
 //!
 //! `cargo bench --bench verify`
@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
 use onboard::ingest::encoding::sniff;
-use onboard::ingest::{Chunk, CsvInput, Source};
+use onboard::ingest::{CsvInput, Source};
 use onboard::rules::TenantView;
 use onboard::rules::verify;
 
@@ -37,14 +37,9 @@ fn reading(c: &mut Criterion) {
             b.iter(|| {
                 let s = sniff(source, false).expect("sniff");
                 let mut input = CsvInput::open(source, &s, &ProgressBar::hidden()).expect("open");
-                let mut chunk = Chunk::default();
                 let mut n = 0;
-                loop {
-                    let got = input.fill(&mut chunk, 4096).expect("fill");
-                    if got == 0 {
-                        break;
-                    }
-                    n += got;
+                while let Some(pieces) = input.next_pieces().expect("read") {
+                    n += pieces.iter().map(|p| p.len()).sum::<usize>();
                 }
                 black_box(n)
             })

@@ -57,7 +57,7 @@ pub struct Sniff {
 }
 
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 4 << 20;
 
 /// Reads the whole input once: BOM, UTF-8 validity, NUL bytes, and the
 /// SHA-256 when `digest` is set.
@@ -100,7 +100,7 @@ pub fn sniff(source: &Source, digest: bool) -> Result<Sniff, Error> {
         );
         if !utf16 {
             if nul_at.is_none()
-                && let Some(i) = body.iter().position(|&b| b == 0)
+                && let Some(i) = memchr::memchr(0, body)
             {
                 nul_at = Some(total + (n - body.len()) as u64 + i as u64);
             }

@@ -6,15 +6,17 @@
 //! are the file-level ones that stop a run (exit 2): unreadable, not text,
 //! empty, a missing or repeated column.
 
+pub mod blocks;
 pub mod dialect;
 pub mod encoding;
 pub mod header;
-pub mod lines;
 pub mod reader;
+pub mod records;
 pub mod source;
 
 pub use dialect::Dialect;
 pub use encoding::TextEncoding;
 pub use header::HeaderMap;
-pub use reader::{Chunk, CsvInput, Record};
+pub use reader::{CsvInput, Piece};
+pub use records::{Fields, Record};
 pub use source::Source;

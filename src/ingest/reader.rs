@@ -1,47 +1,58 @@
-//! Records out of a sniffed input, in chunks, each with the physical line it
-//! starts on.
+//! An open CSV input: its encoding, dialect and header, then its records
+//! in blocks, parsed on all cores, each record with its physical line and
+//! its number.
 //!
-//! The csv crate does the RFC 4180 work (quotes, doubled quotes, line breaks
-//! inside quoted fields); [`LineIndex`] turns its byte positions into
-//! physical lines. Entra's `version:` line is consumed before the csv reader
-//! sees the stream. Records are read into a reused chunk so
-//! the hot loop allocates nothing once the chunk is warm.
+//! The decoded text is read in blocks of whole lines ([`super::blocks`]);
+//! each block is cut into pieces that are parsed in parallel
+//! ([`super::records`]). A piece that ended inside a quoted field is parsed
+//! again together with the next one, so the records are exactly those a
+//! sequential reader finds. Line and record numbers are relative while the
+//! pieces parse, and become absolute once every piece before them is known.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
-use csv::StringRecord;
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 
+use super::blocks::{self, Block, BlockReader};
 use super::dialect::{self, Dialect};
 use super::encoding::{self, Sniff, TextEncoding};
 use super::header::{HeaderMap, HeaderProblem};
-use super::lines::LineIndex;
+use super::records::{self, Parsed, Record};
 use super::source::Source;
 use crate::columns;
 use crate::error::Error;
 use crate::rules::{Code, Finding};
 
-/// One data record.
-#[derive(Debug, Clone, Default)]
-pub struct Record {
-    /// Physical line where the record starts (line 1 is the first line of
-    /// the file).
-    pub line: u64,
-    /// 1-based number of the data record, blank lines not counted.
-    pub record: u64,
-    pub fields: StringRecord,
+/// The records of one piece of the file, numbered.
+#[derive(Debug)]
+pub struct Piece {
+    parsed: Parsed,
+    /// Line breaks before the piece.
+    line_base: u64,
+    /// Records before the piece.
+    record_base: u64,
 }
 
-/// A reusable batch of records.
-#[derive(Debug, Default)]
-pub struct Chunk {
-    records: Vec<Record>,
-    len: usize,
-}
+impl Piece {
+    pub fn len(&self) -> usize {
+        self.parsed.len()
+    }
 
-impl Chunk {
-    pub fn records(&self) -> &[Record] {
-        &self.records[..self.len]
+    pub fn is_empty(&self) -> bool {
+        self.parsed.is_empty()
+    }
+
+    /// The records, in file order.
+    pub fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
+        self.parsed
+            .iter()
+            .zip(self.record_base + 1..)
+            .map(|((line, fields), record)| Record {
+                line: self.line_base + line,
+                record,
+                fields,
+            })
     }
 }
 
@@ -54,9 +65,12 @@ pub struct CsvInput {
     pub header_line: u64,
     /// File-level warnings: encoding fallback, unknown columns.
     pub notices: Vec<Finding>,
-    rdr: csv::Reader<BufReader<LineIndex<Box<dyn Read + Send>>>>,
-    /// Bytes consumed before the csv reader started (Entra's version line).
-    skipped_bytes: u64,
+    blocks: BlockReader,
+    /// The rest of the block the header came from.
+    pending: Option<Block>,
+    /// Line breaks before the next unparsed byte.
+    line_base: u64,
+    /// Records numbered so far.
     records: u64,
 }
 
@@ -68,104 +82,181 @@ impl CsvInput {
         let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(source.open()?));
         let text: Box<dyn Read + Send> =
             Box::new(FullReads(encoding::utf8_reader(raw, sniff.encoding)));
-        let mut buf = BufReader::with_capacity(1 << 16, LineIndex::new(text));
-
-        let head = buf.fill_buf().map_err(|e| Error::io(&name, e))?;
-        let version_line = dialect::is_version_line(head);
-        let mut skipped_bytes = 0;
-        if version_line {
-            let mut skipped = Vec::new();
-            buf.read_until(b'\n', &mut skipped)
-                .map_err(|e| Error::io(&name, e))?;
-            skipped_bytes = skipped.len() as u64;
-        }
-        let head = buf.fill_buf().map_err(|e| Error::io(&name, e))?;
-        let delimiter = dialect::detect_delimiter(head);
-
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(1 << 16)
-            .from_reader(buf);
-
-        let mut cells = StringRecord::new();
-        let header_line = loop {
-            let more = rdr
-                .read_record(&mut cells)
-                .map_err(|e| csv_error(&name, e))?;
-            if !more {
-                return Err(Error::input(
-                    &name,
-                    format!(
-                        "is empty: the first line must be the header\n  expected: {}",
-                        columns::template_header()
-                    ),
-                ));
+        let mut blocks = BlockReader::new(text);
+        let mut size = 64 << 10;
+        loop {
+            let Some(block) = blocks.next(size).map_err(|e| Error::io(&name, e))? else {
+                return Err(empty(&name));
+            };
+            match read_header(&name, &block, sniff)? {
+                Some(head) => {
+                    return Ok(CsvInput {
+                        name,
+                        encoding: sniff.encoding,
+                        dialect: head.dialect,
+                        header: head.header,
+                        header_line: head.line,
+                        notices: head.notices,
+                        blocks,
+                        pending: Some(Block {
+                            bytes: block.bytes[head.consumed..].to_vec(),
+                            last: block.last,
+                        }),
+                        line_base: head.breaks,
+                        records: 0,
+                    });
+                }
+                None if block.last => return Err(empty(&name)),
+                // The header record goes on past the block (a quoted line
+                // break in it): read it again with more.
+                None => {
+                    blocks.unread(&block.bytes);
+                    size = block.bytes.len() * 2;
+                }
             }
-            // A header of empty cells is a blank line Excel wrote as ",,,".
-            if cells.iter().any(|c| !c.trim().is_empty()) {
-                let start = cells.position().map_or(0, |p| p.byte()) + skipped_bytes;
-                break rdr.get_mut().get_mut().line_at(start);
-            }
-        };
-
-        let cell_refs: Vec<&str> = cells.iter().collect();
-        let (header, mut notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
-            .map_err(|p| header_error(&name, header_line, p))?;
-        if sniff.encoding == TextEncoding::Windows1252 {
-            let at = sniff.invalid_utf8_at.unwrap_or(0);
-            notices.insert(
-                0,
-                Finding::warning(Code::Encoding, 0, 0, None).message(format!(
-                    "the file is not valid UTF-8 (byte offset {at}); it was read as Windows-1252. \
-                     Check accented letters, or save it from Excel as \"CSV UTF-8\""
-                )),
-            );
         }
-        let dialect = Dialect {
-            delimiter,
-            style: header.style,
-        };
-        Ok(CsvInput {
-            name,
-            encoding: sniff.encoding,
-            dialect,
-            header,
-            header_line,
-            notices,
-            rdr,
-            skipped_bytes,
-            records: 0,
-        })
     }
 
-    /// Refills `chunk` with up to `max` non-blank records; returns how many.
-    pub fn fill(&mut self, chunk: &mut Chunk, max: usize) -> Result<usize, Error> {
-        chunk.len = 0;
-        while chunk.len < max {
-            if chunk.records.len() == chunk.len {
-                chunk.records.push(Record::default());
-            }
-            let slot = &mut chunk.records[chunk.len];
-            let more = self
-                .rdr
-                .read_record(&mut slot.fields)
-                .map_err(|e| csv_error(&self.name, e))?;
-            if !more {
-                break;
-            }
-            if slot.fields.iter().all(|f| f.trim().is_empty()) {
+    /// The records of the next block, in pieces, in file order; `None` at
+    /// the end of the file.
+    pub fn next_pieces(&mut self) -> Result<Option<Vec<Piece>>, Error> {
+        let block = match self.pending.take() {
+            Some(b) => b,
+            None => match self
+                .blocks
+                .next(blocks::BLOCK)
+                .map_err(|e| Error::io(&self.name, e))?
+            {
+                Some(b) => b,
+                None => return Ok(None),
+            },
+        };
+        let bytes = &block.bytes;
+        let delimiter = self.dialect.delimiter;
+        let parse = |r: &std::ops::Range<usize>| {
+            let at_eof = block.last && r.end == bytes.len();
+            records::parse(&bytes[r.clone()], delimiter, at_eof, usize::MAX)
+        };
+        let mut ranges = blocks::pieces(bytes, blocks::PIECE);
+        let mut parsed = ranges
+            .par_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| not_utf8(&self.name, e))?;
+
+        // A piece that ended inside a quoted field is joined to the next
+        // piece, then if need be to the rest of the block; what is still
+        // open at the end of the block waits for the next one.
+        let (mut i, mut widened) = (0, false);
+        while i < parsed.len() {
+            if parsed[i].complete {
+                (i, widened) = (i + 1, false);
                 continue;
             }
-            self.records += 1;
-            slot.record = self.records;
-            let start = slot.fields.position().map_or(0, |p| p.byte()) + self.skipped_bytes;
-            slot.line = self.rdr.get_mut().get_mut().line_at(start);
-            chunk.len += 1;
+            if i + 1 == ranges.len() {
+                self.blocks.unread(&bytes[ranges[i].start..]);
+                parsed.truncate(i);
+                break;
+            }
+            let join = if widened { ranges.len() } else { i + 2 };
+            widened = true;
+            ranges[i].end = ranges[join - 1].end;
+            ranges.drain(i + 1..join);
+            parsed.drain(i + 1..join);
+            parsed[i] = parse(&ranges[i]).map_err(|e| not_utf8(&self.name, e))?;
         }
-        Ok(chunk.len)
+
+        let pieces = parsed
+            .into_iter()
+            .map(|parsed| {
+                let piece = Piece {
+                    line_base: self.line_base,
+                    record_base: self.records,
+                    parsed,
+                };
+                self.line_base += piece.parsed.breaks;
+                self.records += piece.len() as u64;
+                piece
+            })
+            .collect();
+        Ok(Some(pieces))
     }
+}
+
+/// What the start of the file says.
+struct Head {
+    dialect: Dialect,
+    header: HeaderMap,
+    line: u64,
+    notices: Vec<Finding>,
+    /// Bytes of the block up to the end of the header record.
+    consumed: usize,
+    /// Line breaks in those bytes.
+    breaks: u64,
+}
+
+/// Reads the header from the first block; `None` when the header record
+/// does not end in it.
+fn read_header(name: &str, block: &Block, sniff: &Sniff) -> Result<Option<Head>, Error> {
+    let bytes = &block.bytes;
+    let version_line = dialect::is_version_line(bytes);
+    let skipped = match version_line {
+        true => memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1),
+        false => 0,
+    };
+    let delimiter = dialect::detect_delimiter(&bytes[skipped..]);
+    let parsed = records::parse(&bytes[skipped..], delimiter, block.last, 1)
+        .map_err(|e| not_utf8(name, e))?;
+    let Some((line, cells)) = parsed.get(0) else {
+        return match block.last {
+            true => Err(empty(name)),
+            false => Ok(None),
+        };
+    };
+    let version_breaks = records::count_breaks(bytes, 0..skipped);
+    let header_line = version_breaks + line;
+    let cell_refs: Vec<&str> = cells.iter().collect();
+    let (header, mut notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
+        .map_err(|p| header_error(name, header_line, p))?;
+    if sniff.encoding == TextEncoding::Windows1252 {
+        let at = sniff.invalid_utf8_at.unwrap_or(0);
+        notices.insert(
+            0,
+            Finding::warning(Code::Encoding, 0, 0, None).message(format!(
+                "the file is not valid UTF-8 (byte offset {at}); it was read as Windows-1252. \
+                 Check accented letters, or save it from Excel as \"CSV UTF-8\""
+            )),
+        );
+    }
+    let consumed = skipped + parsed.consumed;
+    Ok(Some(Head {
+        dialect: Dialect {
+            delimiter,
+            style: header.style,
+        },
+        header,
+        line: header_line,
+        notices,
+        consumed,
+        breaks: records::count_breaks(bytes, 0..consumed),
+    }))
+}
+
+fn empty(name: &str) -> Error {
+    Error::input(
+        name,
+        format!(
+            "is empty: the first line must be the header\n  expected: {}",
+            columns::template_header()
+        ),
+    )
+}
+
+fn not_utf8(name: &str, e: std::str::Utf8Error) -> Error {
+    Error::input(
+        name,
+        format!("cannot be read as CSV: the decoded text is not UTF-8 ({e})"),
+    )
 }
 
 /// Fills the caller's buffer as far as the input allows. The decoder of
@@ -186,13 +277,6 @@ impl<R: Read> Read for FullReads<R> {
             }
         }
         Ok(filled)
-    }
-}
-
-fn csv_error(name: &str, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(name, io),
-        other => Error::input(name, format!("cannot be read as CSV: {other:?}")),
     }
 }
 

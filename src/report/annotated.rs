@@ -81,7 +81,7 @@ impl AnnotatedWriter {
     }
 
     /// Appends one input record with its findings.
-    pub fn row(&mut self, rec: &Record, findings: &[Finding]) -> Result<()> {
+    pub fn row(&mut self, rec: &Record<'_>, findings: &[Finding]) -> Result<()> {
         let mut password_removed = false;
         let mut cells: Vec<&str> = Vec::with_capacity(rec.fields.len() + 1);
         // Ragged rows are copied as they are, field by field; in one, the
@@ -96,7 +96,7 @@ impl AnnotatedWriter {
             })
         };
         for i in (0..rec.fields.len()).filter(|i| Some(*i) != self.old) {
-            let v = &rec.fields[i];
+            let v = rec.fields.get(i).unwrap_or("");
             if may_hold_password(i) && !v.trim().is_empty() {
                 password_removed = true;
                 cells.push("");

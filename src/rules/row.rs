@@ -1,21 +1,19 @@
 //! A view of one record through the header: values by [`Column`].
 
-use csv::StringRecord;
-
 use crate::columns::Column;
-use crate::ingest::HeaderMap;
+use crate::ingest::{Fields, HeaderMap};
 
 /// One data record, read by column.
 #[derive(Clone, Copy)]
 pub struct Row<'a> {
     pub line: u64,
     pub record: u64,
-    fields: &'a StringRecord,
+    fields: Fields<'a>,
     header: &'a HeaderMap,
 }
 
 impl<'a> Row<'a> {
-    pub fn new(line: u64, record: u64, fields: &'a StringRecord, header: &'a HeaderMap) -> Self {
+    pub fn new(line: u64, record: u64, fields: Fields<'a>, header: &'a HeaderMap) -> Self {
         Row {
             line,
             record,
@@ -40,10 +38,14 @@ impl<'a> Row<'a> {
     /// Whether every byte of every field is printable ASCII (no control
     /// characters anywhere in the record).
     pub fn is_printable_ascii(&self) -> bool {
-        self.fields
-            .as_slice()
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b))
+        // Branch-free over 16-byte chunks, so it vectorises.
+        let bytes = self.fields.concatenated().as_bytes();
+        let chunks = bytes.chunks_exact(16);
+        let tail = chunks.remainder();
+        chunks
+            .map(|c| c.iter().fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b)))
+            .fold(true, |ok, c| ok & c)
+            && tail.iter().all(|b| (0x20..0x7f).contains(b))
     }
 
     /// Whether the record has as many fields as the header.

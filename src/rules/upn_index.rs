@@ -8,12 +8,13 @@
 //! store's unique index still stands behind every commit.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::OnceLock;
 
-/// The 128-bit key of a user name, case-insensitive.
+/// The 128-bit key of a user name, case-insensitive: two 64-bit halves
+/// (kept apart so a map entry needs no 16-byte alignment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct UpnKey(u128);
+pub struct UpnKey(u64, u64);
 
 impl UpnKey {
     pub fn of(upn: &str) -> UpnKey {
@@ -37,14 +38,44 @@ impl UpnKey {
     fn hashed(lower: &str) -> UpnKey {
         static STATES: OnceLock<(RandomState, RandomState)> = OnceLock::new();
         let (a, b) = STATES.get_or_init(|| (RandomState::new(), RandomState::new()));
-        UpnKey(((a.hash_one(lower) as u128) << 64) | b.hash_one(lower) as u128)
+        UpnKey(a.hash_one(lower), b.hash_one(lower))
+    }
+
+    /// Which of `n` shards the key belongs to (from the half the maps do
+    /// not use as their hash, so each shard's map stays evenly spread).
+    pub fn shard(self, n: usize) -> usize {
+        (self.1 % n.max(1) as u64) as usize
     }
 }
+
+/// Keys are SipHash values already: hashing them again is wasted work, so
+/// the maps only mix the two halves.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `UpnKey`; a plain FNV-1a keeps the type total.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(32) ^ n;
+    }
+}
+
+type KeyMap<V> = HashMap<UpnKey, V, BuildHasherDefault<KeyHasher>>;
 
 /// User names seen so far in the file, with the line of their first use.
 #[derive(Debug, Default)]
 pub struct DuplicateIndex {
-    first: HashMap<UpnKey, u64>,
+    first: KeyMap<u64>,
 }
 
 impl DuplicateIndex {
@@ -70,7 +101,7 @@ pub enum Existing {
 /// The tenant's users, active and deleted, by key.
 #[derive(Debug, Default)]
 pub struct ExistingUsers {
-    users: HashMap<UpnKey, Existing>,
+    users: KeyMap<Existing>,
 }
 
 impl ExistingUsers {

@@ -1,9 +1,12 @@
-//! The verification pass: every record through every rule, in parallel
-//! chunks, with findings kept in file order.
+//! The verification pass: every record through every rule, on all cores,
+//! with findings kept in file order.
 //!
-//! Per-row rules are pure and run on all cores (rayon); the cross-row checks
-//! (repeats in the file, existing users of the tenant) run in order on one
-//! thread, so "the first line" of a duplicate is always the earliest one.
+//! One thread reads the file a block at a time and has its pieces parsed
+//! and checked by the per-row rules, which are pure, on all cores (rayon).
+//! The calling thread takes the checked pieces in file order and runs the
+//! cross-row checks (repeats in the file, existing users of the tenant), so
+//! "the first line" of a duplicate is always the earliest one; while it does,
+//! the next block is already being parsed.
 
 use std::sync::mpsc;
 
@@ -18,11 +21,7 @@ use super::upn_index::{DuplicateIndex, Existing, UpnKey};
 use super::{contact, location, password, sign_in, text, username};
 use crate::columns::Column;
 use crate::error::Result;
-use crate::ingest::{Chunk, CsvInput, HeaderMap, Record};
-
-/// Records per parallel chunk: big enough to amortise scheduling, small
-/// enough to keep memory flat.
-const CHUNK: usize = 16 * 1024;
+use crate::ingest::{CsvInput, HeaderMap, Piece, Record};
 
 /// The verification log's data (SPEC §6).
 #[derive(Debug, Clone, Serialize)]
@@ -61,18 +60,27 @@ pub struct Outcome {
     pub users: Vec<NewUser>,
 }
 
-/// What one row's pure checks produced.
-struct Checked {
+/// A block's pieces with the rows' checks, piece by piece.
+type Checked = (Vec<Piece>, Vec<Vec<CheckedRow>>);
+
+/// What one row's checks produced.
+struct CheckedRow {
     findings: Vec<Finding>,
     /// Findings before this index are about the User Name; cross-row
     /// findings go there so a row's findings stay in column order.
     user_name_end: usize,
     key: Option<UpnKey>,
-    user: Option<NewUser>,
+    /// The tenant already has a user of this name.
+    existing: Option<Existing>,
+    /// Boxed: most rows of a verify carry none, and rows move between
+    /// threads by the thousand.
+    user: Option<Box<NewUser>>,
 }
 
-fn check_row(rec: &Record, header: &HeaderMap, tenant: &TenantView, keep: bool) -> Checked {
-    let row = Row::new(rec.line, rec.record, &rec.fields, header);
+/// The checks of one row that need no other row: every rule, and whether
+/// the tenant has the name already.
+fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bool) -> CheckedRow {
+    let row = Row::new(rec.line, rec.record, rec.fields, header);
     let mut findings = Vec::new();
     if !row.width_matches() {
         findings.push(
@@ -83,10 +91,11 @@ fn check_row(rec: &Record, header: &HeaderMap, tenant: &TenantView, keep: bool) 
                 header.width()
             )),
         );
-        return Checked {
+        return CheckedRow {
             findings,
             user_name_end: 0,
             key: None,
+            existing: None,
             user: None,
         };
     }
@@ -99,16 +108,18 @@ fn check_row(rec: &Record, header: &HeaderMap, tenant: &TenantView, keep: bool) 
     password::check(&row, upn.as_ref().map_or("", |u| u.alias), &mut findings);
 
     let key = upn.as_ref().map(|u| UpnKey::of_parts(u.alias, &u.domain));
+    let existing = key.and_then(|k| tenant.existing.get(k));
     let user = match (&upn, keep) {
-        (Some(u), true) if !findings.iter().any(Finding::is_error) => {
-            Some(NewUser::from_row(&row, u, loc, block))
+        (Some(u), true) if existing.is_none() && !findings.iter().any(Finding::is_error) => {
+            Some(Box::new(NewUser::from_row(&row, u, loc, block)))
         }
         _ => None,
     };
-    Checked {
+    CheckedRow {
         findings,
         user_name_end,
         key,
+        existing,
         user,
     }
 }
@@ -120,7 +131,7 @@ pub fn run(
     input: &mut CsvInput,
     tenant: &TenantView,
     keep_users: bool,
-    mut on_row: impl FnMut(&Record, &[Finding]) -> Result<()>,
+    mut on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
 ) -> Result<Outcome> {
     let mut log = Verification {
         file: input.name.clone(),
@@ -138,77 +149,133 @@ pub fn run(
         log.push_batch_finding(f);
     }
     let mut users = Vec::new();
-    let mut dups = DuplicateIndex::default();
-    let mut checked: Vec<Checked> = Vec::with_capacity(CHUNK);
     let header = input.header.clone();
 
-    // Parsing runs on its own thread, one chunk ahead of the rules: while
-    // the cores check chunk N, chunk N+1 is being read. Two chunks circulate
-    // between the threads, so memory stays at two chunks whatever the size
-    // of the file.
+    // The reader stays at most one block ahead of the thread that counts
+    // and writes, so memory holds about three blocks whatever the size of
+    // the file.
     std::thread::scope(|scope| -> Result<()> {
-        let (full_tx, full_rx) = mpsc::sync_channel::<Result<Chunk>>(1);
-        let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
-        for _ in 0..2 {
-            let _ = empty_tx.send(Chunk::default());
-        }
+        let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(1);
+        let header = &header;
         scope.spawn(move || {
-            while let Ok(mut chunk) = empty_rx.recv() {
-                match input.fill(&mut chunk, CHUNK) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        if full_tx.send(Ok(chunk)).is_err() {
-                            break;
-                        }
-                    }
+            let mut dups = Repeats::new(rayon::current_num_threads());
+            loop {
+                let pieces = match input.next_pieces() {
+                    Ok(Some(pieces)) => pieces,
+                    Ok(None) => break,
                     Err(e) => {
-                        let _ = full_tx.send(Err(e));
+                        let _ = tx.send(Err(e));
                         break;
                     }
+                };
+                let mut rows: Vec<Vec<CheckedRow>> = pieces
+                    .par_iter()
+                    .map(|p| {
+                        p.records()
+                            .map(|rec| check_row(&rec, header, tenant, keep_users))
+                            .collect()
+                    })
+                    .collect();
+                dups.check(&pieces, &mut rows, header);
+                if tx.send(Ok((pieces, rows))).is_err() {
+                    // The caller stopped (an error writing the annotated copy).
+                    break;
                 }
             }
         });
-        for chunk in full_rx {
-            let chunk = chunk?;
-            chunk
-                .records()
-                .par_iter()
-                .map(|rec| check_row(rec, &header, tenant, keep_users))
-                .collect_into_vec(&mut checked);
-            for (rec, mut c) in chunk.records().iter().zip(checked.drain(..)) {
-                cross_check(rec, &header, tenant, &mut dups, &mut c);
-                count(&mut log, &c.findings);
-                on_row(rec, &c.findings)?;
-                log.findings.append(&mut c.findings);
-                users.extend(c.user);
+        for block in rx {
+            let (pieces, rows) = block?;
+            for (piece, rows) in pieces.iter().zip(rows) {
+                for (rec, mut c) in piece.records().zip(rows) {
+                    count(&mut log, &c.findings);
+                    on_row(&rec, &c.findings)?;
+                    log.findings.append(&mut c.findings);
+                    users.extend(c.user.map(|u| *u));
+                }
             }
-            // The reader may have stopped already; then the chunk is dropped.
-            let _ = empty_tx.send(chunk);
         }
         Ok(())
     })?;
     Ok(Outcome { log, users })
 }
 
-/// The checks that need the rows before this one (repeats in the file) or
-/// the tenant's users; run in file order on one thread.
-fn cross_check(
-    rec: &Record,
+/// The user names seen so far in the file, in shards that are searched in
+/// parallel: each shard sees its keys in file order, so the first line of a
+/// repeat is always the earliest one.
+struct Repeats {
+    shards: Vec<DuplicateIndex>,
+}
+
+impl Repeats {
+    fn new(shards: usize) -> Self {
+        Repeats {
+            shards: (0..shards.max(1))
+                .map(|_| DuplicateIndex::default())
+                .collect(),
+        }
+    }
+
+    /// Adds the cross-row findings (repeats in the file, existing users of
+    /// the tenant) to the rows of one block, the next in file order.
+    fn check(&mut self, pieces: &[Piece], rows: &mut [Vec<CheckedRow>], header: &HeaderMap) {
+        let n = self.shards.len();
+        let rows_ref = &*rows;
+        // (piece, row, first line) of every repeat.
+        let mut repeats: Vec<(usize, usize, u64)> = self
+            .shards
+            .par_iter_mut()
+            .enumerate()
+            .flat_map_iter(|(shard, index)| {
+                let mut found = Vec::new();
+                for (p, (piece, rows)) in pieces.iter().zip(rows_ref).enumerate() {
+                    for (r, (rec, c)) in piece.records().zip(rows).enumerate() {
+                        let Some(key) = c.key.filter(|k| k.shard(n) == shard) else {
+                            continue;
+                        };
+                        if let Some(first) = index.first_seen(key, rec.line) {
+                            found.push((p, r, first));
+                        }
+                    }
+                }
+                found
+            })
+            .collect();
+        repeats.sort_unstable();
+        let mut repeats = repeats.into_iter().peekable();
+        for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
+            let has_repeats = repeats.peek().is_some_and(|&(rp, _, _)| rp == p);
+            if !has_repeats && rows.iter().all(|c| c.existing.is_none()) {
+                continue;
+            }
+            for (r, (rec, c)) in piece.records().zip(rows.iter_mut()).enumerate() {
+                let first = repeats
+                    .next_if(|&(rp, rr, _)| (rp, rr) == (p, r))
+                    .map(|(_, _, first)| first);
+                if first.is_some() || c.existing.is_some() {
+                    add_cross_findings(&rec, header, first, c);
+                }
+            }
+        }
+    }
+}
+
+/// Puts the findings about other rows and the tenant's users after the
+/// row's User Name findings.
+fn add_cross_findings(
+    rec: &Record<'_>,
     header: &HeaderMap,
-    tenant: &TenantView,
-    dups: &mut DuplicateIndex,
-    c: &mut Checked,
+    first: Option<u64>,
+    c: &mut CheckedRow,
 ) {
-    let Some(key) = c.key else { return };
     let mut cross = Vec::new();
-    let shown = Row::new(rec.line, rec.record, &rec.fields, header).get(Column::UserName);
+    let shown = Row::new(rec.line, rec.record, rec.fields, header).get(Column::UserName);
     let at = |code| Finding::error(code, rec.line, rec.record, Some(Column::UserName)).value(shown);
-    if let Some(first) = dups.first_seen(key, rec.line) {
+    if let Some(first) = first {
         cross.push(at(Code::DuplicateInFile).message(format!(
             "this user name is already on line {first} of the file (user names are not case-sensitive)"
         )));
     }
-    match tenant.existing.get(key) {
+    match c.existing {
         Some(Existing::Active) => cross.push(
             at(Code::AlreadyExists).message("a user with this name already exists in the tenant"),
         ),
@@ -218,10 +285,8 @@ fn cross_check(
         )),
         None => {}
     }
-    if !cross.is_empty() {
-        c.user = None;
-        c.findings.splice(c.user_name_end..c.user_name_end, cross);
-    }
+    c.user = None;
+    c.findings.splice(c.user_name_end..c.user_name_end, cross);
 }
 
 /// Adds one row's findings to the log's counts.

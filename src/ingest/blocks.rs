@@ -1,0 +1,192 @@
+//! The decoded text in blocks of whole lines, and blocks cut into pieces
+//! that parse on all cores.
+//!
+//! A block ends after a line break, so no line is split between two
+//! blocks; what follows the last break waits for the next read. A line
+//! break outside quotes ends a record, and one inside quotes does not, which
+//! is only known by parsing from the start; so every cut is a guess that the
+//! parse of the piece before it confirms ([`super::records::Parsed::complete`]).
+//! A wrong guess (a quoted field with a line break in it, straddling the
+//! cut) costs one sequential re-parse of the joined pieces.
+
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// Bytes read per block: big enough to keep both cores busy between two
+/// reads, small enough that three blocks in flight stay a few tens of MB.
+pub const BLOCK: usize = 8 << 20;
+
+/// Bytes per piece: a few thousand rows, so a block gives each core a
+/// dozen pieces and the last one to finish leaves little idle time.
+pub const PIECE: usize = 256 << 10;
+
+/// Whole lines of text.
+#[derive(Debug, Default)]
+pub struct Block {
+    pub bytes: Vec<u8>,
+    /// The block reaches the end of the input.
+    pub last: bool,
+}
+
+/// Reads a text stream block by block.
+pub struct BlockReader {
+    inner: Box<dyn Read + Send>,
+    /// Bytes read but not yet handed out.
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl BlockReader {
+    pub fn new(inner: Box<dyn Read + Send>) -> Self {
+        BlockReader {
+            inner,
+            carry: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// The next block: what was carried over plus at least `size` new
+    /// bytes (or up to the end), cut after its last line break. `None` at
+    /// the end of the input.
+    pub fn next(&mut self, size: usize) -> io::Result<Option<Block>> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        // Reading at least as much as is carried keeps the work linear when
+        // one record spans many blocks (an unclosed quote, say).
+        let mut want = size.max(bytes.len());
+        loop {
+            let start = bytes.len();
+            bytes.resize(start + want, 0);
+            let n = read_full(&mut self.inner, &mut bytes[start..])?;
+            bytes.truncate(start + n);
+            self.eof = n < want;
+            if self.eof {
+                return Ok((!bytes.is_empty()).then_some(Block { bytes, last: true }));
+            }
+            if let Some(cut) = last_cut(&bytes) {
+                self.carry = bytes[cut..].to_vec();
+                bytes.truncate(cut);
+                return Ok(Some(Block { bytes, last: false }));
+            }
+            want = bytes.len();
+        }
+    }
+
+    /// Puts `bytes` back in front of what is still unread: the end of a
+    /// block that turned out to hold the start of a record only.
+    pub fn unread(&mut self, bytes: &[u8]) {
+        let mut carry = Vec::with_capacity(bytes.len() + self.carry.len());
+        carry.extend_from_slice(bytes);
+        carry.append(&mut self.carry);
+        self.carry = carry;
+    }
+}
+
+/// Ranges of `bytes` of about `size` bytes each, cut after line breaks.
+pub fn pieces(bytes: &[u8], size: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(bytes.len() / size.max(1) + 1);
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = match next_cut(bytes, start + size) {
+            Some(cut) => cut,
+            None => bytes.len(),
+        };
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// The first position at or after `from` that follows a line break, never
+/// between the CR and LF of a CRLF.
+fn next_cut(bytes: &[u8], from: usize) -> Option<usize> {
+    let from = from.min(bytes.len());
+    let i = from + memchr::memchr2(b'\n', b'\r', &bytes[from..])?;
+    match (bytes[i], bytes.get(i + 1)) {
+        (b'\n', _) => Some(i + 1),
+        (_, Some(b'\n')) => Some(i + 2),
+        (_, Some(_)) => Some(i + 1),
+        // A CR as the last byte: an LF may follow in the next read.
+        (_, None) => None,
+    }
+}
+
+/// The last position in `bytes` that follows a line break (never between
+/// a CR and an LF that may follow it).
+fn last_cut(bytes: &[u8]) -> Option<usize> {
+    for i in memchr::memrchr2_iter(b'\n', b'\r', bytes) {
+        if bytes[i] == b'\n' || i + 1 < bytes.len() {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(data: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let mut r = BlockReader::new(Box::new(std::io::Cursor::new(data.to_vec())));
+        let mut out = Vec::new();
+        while let Some(b) = r.next(size).unwrap() {
+            out.push(b.bytes);
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_end_after_line_breaks_and_lose_nothing() {
+        let data = b"ab\ncd\r\nef\rgh\r\nij";
+        for size in 1..data.len() + 2 {
+            let got = blocks(data, size);
+            assert_eq!(got.concat(), data, "size {size}");
+            for (b, next) in got.iter().zip(&got[1..]) {
+                assert!(matches!(b.last(), Some(b'\n' | b'\r')), "size {size}");
+                // Never between CR and LF.
+                assert!(
+                    !(b.ends_with(b"\r") && next.starts_with(b"\n")),
+                    "size {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_without_a_line_break_grows() {
+        let got = blocks(b"abcdefgh\nijklmnopqrstuvwxyz0123", 2);
+        assert_eq!(
+            got,
+            vec![b"abcdefgh\n".to_vec(), b"ijklmnopqrstuvwxyz0123".to_vec()]
+        );
+    }
+
+    #[test]
+    fn unread_bytes_come_first() {
+        let mut r = BlockReader::new(Box::new(std::io::Cursor::new(b"c\nd\n".to_vec())));
+        r.unread(b"a\nb\n");
+        let b = r.next(1).unwrap().unwrap();
+        assert!(b.bytes.starts_with(b"a\nb\n"));
+    }
+
+    #[test]
+    fn pieces_cut_after_breaks() {
+        let data = b"aaa\r\nbbb\rccc\nddd";
+        let p = pieces(data, 2);
+        assert_eq!(p, vec![0..5, 5..9, 9..13, 13..16]);
+        assert!(pieces(b"", 4).is_empty());
+        assert_eq!(pieces(b"abc", 100), vec![0..3]);
+    }
+}

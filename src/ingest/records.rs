@@ -1,0 +1,337 @@
+//! Records out of a stretch of UTF-8 text, each with the physical line it
+//! starts on.
+//!
+//! The RFC 4180 work (quotes, doubled quotes, line breaks inside quoted
+//! fields) is csv-core's, the engine inside the csv crate, driven directly
+//! over a byte slice so that the fields of every record land in one buffer
+//! (no per-record copy) and so that a stretch can tell whether it ended
+//! between two records or inside a quoted field. That second answer is what
+//! lets [`super::blocks`] cut a file at line breaks and parse the pieces on
+//! all cores: a piece that ends inside quotes is parsed again joined to the
+//! next one.
+//!
+//! A line break is an LF, a CR not followed by an LF (classic Mac line ends,
+//! Excel's "CSV (Macintosh)"), or a CRLF; the line of a record is the number
+//! of line breaks before its first byte, plus one. Blank lines, and records
+//! whose every cell is blank (",,,"), are skipped and not counted.
+
+use std::ops::Range;
+use std::str::Utf8Error;
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+/// One record's fields, borrowed from a parsed stretch.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    /// The fields' text, one after the other.
+    text: &'a str,
+    /// Where each field ends in `text`.
+    ends: &'a [u32],
+}
+
+impl<'a> Fields<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`, as written (quotes removed).
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        self.text.get(start as usize..end as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+
+    /// Every field's text, concatenated (for whole-record scans).
+    pub fn concatenated(&self) -> &'a str {
+        self.text
+    }
+}
+
+/// One data record.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Physical line where the record starts (line 1 is the first line of
+    /// the file).
+    pub line: u64,
+    /// 1-based number of the data record, blank lines not counted.
+    pub record: u64,
+    pub fields: Fields<'a>,
+}
+
+/// Where one record is in a [`Parsed`].
+#[derive(Debug, Clone)]
+struct Span {
+    /// 1-based line, relative to the stretch.
+    line: u64,
+    text: Range<usize>,
+    ends: Range<usize>,
+}
+
+/// The records of one stretch of text.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    text: String,
+    /// Field ends, relative to their record's text (u32: half the memory
+    /// of csv-core's usize, and no record comes near 4 GB).
+    ends: Vec<u32>,
+    spans: Vec<Span>,
+    /// Line breaks in the bytes consumed (all of them, unless the parse
+    /// stopped early at `max_records`).
+    pub breaks: u64,
+    /// Bytes consumed.
+    pub consumed: usize,
+    /// False when the stretch ended inside a record (a quoted field going
+    /// on past it): the records are then incomplete and must be parsed again
+    /// from a longer stretch.
+    pub complete: bool,
+}
+
+impl Parsed {
+    /// Number of records (blank ones skipped).
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Record `i`: its line relative to the stretch, and its fields.
+    pub fn get(&self, i: usize) -> Option<(u64, Fields<'_>)> {
+        let s = self.spans.get(i)?;
+        Some((
+            s.line,
+            Fields {
+                text: self.text.get(s.text.clone()).unwrap_or(""),
+                ends: &self.ends[s.ends.clone()],
+            },
+        ))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Fields<'_>)> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// Parses the records of `bytes`, which must start at the start of a record
+/// (or at line breaks before one) and be UTF-8. With `at_eof`, the end of
+/// `bytes` is the end of the file and closes any open record, as the csv
+/// crate does; otherwise a record still open there leaves the result
+/// incomplete. Stops after `max_records` records.
+pub fn parse(
+    bytes: &[u8],
+    delimiter: u8,
+    at_eof: bool,
+    max_records: usize,
+) -> Result<Parsed, Utf8Error> {
+    let mut core = ReaderBuilder::new().delimiter(delimiter).build();
+    // csv-core only ever drops bytes (quotes, delimiters, line ends), so
+    // the output fits in the input's size; the growth below is a safety net.
+    let mut out = vec![0u8; bytes.len() + 1];
+    // One record's field ends, as csv-core writes them.
+    let mut rec_ends = vec![0usize; 64];
+    let mut ends: Vec<u32> = Vec::with_capacity(bytes.len() / 8);
+    let mut out_len = 0;
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    let (mut counted, mut breaks) = (0, 0);
+    let mut complete = true;
+    let mut first_call = true;
+
+    while spans.len() < max_records {
+        while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
+            pos += 1;
+        }
+        if pos == bytes.len() {
+            break;
+        }
+        breaks += count_breaks(bytes, counted..pos);
+        counted = pos;
+        let rec_out = out_len;
+        let mut ends_len = 0;
+        let done = loop {
+            if out_len == out.len() {
+                out.resize(out.len() * 2 + 16, 0);
+            }
+            if ends_len == rec_ends.len() {
+                rec_ends.resize(rec_ends.len() * 2, 0);
+            }
+            // csv-core drops a UTF-8 BOM at the very start of what it is
+            // first given; a record here is never the start of the file
+            // (the BOM was decoded away already), so its first call gets
+            // one byte and a BOM-like start stays data.
+            let limit = if first_call { pos + 1 } else { bytes.len() };
+            first_call = false;
+            let (res, nin, nout, nend) = core.read_record(
+                &bytes[pos..limit],
+                &mut out[out_len..],
+                &mut rec_ends[ends_len..],
+            );
+            pos += nin;
+            out_len += nout;
+            ends_len += nend;
+            match res {
+                ReadRecordResult::Record => break true,
+                ReadRecordResult::End => break false,
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+                ReadRecordResult::InputEmpty if pos < bytes.len() => {}
+                ReadRecordResult::InputEmpty if at_eof => {
+                    // The end of the file closes the open record.
+                    if ends_len == rec_ends.len() {
+                        rec_ends.resize(rec_ends.len() * 2, 0);
+                    }
+                    let (res, _, nout, nend) =
+                        core.read_record(&[], &mut out[out_len..], &mut rec_ends[ends_len..]);
+                    out_len += nout;
+                    ends_len += nend;
+                    break res == ReadRecordResult::Record;
+                }
+                ReadRecordResult::InputEmpty => {
+                    complete = false;
+                    break false;
+                }
+            }
+        };
+        if !done {
+            out_len = rec_out;
+            break;
+        }
+        if is_blank(&out[rec_out..out_len]) {
+            out_len = rec_out;
+            continue;
+        }
+        let first_end = ends.len();
+        ends.extend(
+            rec_ends[..ends_len]
+                .iter()
+                .map(|&e| u32::try_from(e).unwrap_or(u32::MAX)),
+        );
+        spans.push(Span {
+            line: breaks + 1,
+            text: rec_out..out_len,
+            ends: first_end..ends.len(),
+        });
+    }
+    breaks += count_breaks(bytes, counted..pos);
+    out.truncate(out_len);
+    Ok(Parsed {
+        text: String::from_utf8(out).map_err(|e| e.utf8_error())?,
+        ends,
+        spans,
+        breaks,
+        consumed: pos,
+        complete,
+    })
+}
+
+/// Line breaks in `bytes[range]`; a CR counts when no LF follows it in
+/// `bytes` (so a CRLF counts once, at its LF).
+pub fn count_breaks(bytes: &[u8], range: Range<usize>) -> u64 {
+    let start = range.start;
+    memchr::memchr2_iter(b'\n', b'\r', &bytes[range])
+        .filter(|&i| {
+            let i = start + i;
+            bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n')
+        })
+        .count() as u64
+}
+
+/// Whether a record's text (every cell, concatenated) is blank: every cell
+/// trims to nothing exactly when the concatenation does.
+fn is_blank(text: &[u8]) -> bool {
+    // Nearly every record has a letter in its first byte.
+    if text
+        .iter()
+        .any(|&b| b < 0x80 && !(b as char).is_whitespace())
+    {
+        return false;
+    }
+    std::str::from_utf8(text).is_ok_and(|s| s.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(data: &str) -> Vec<(u64, Vec<String>)> {
+        let p = parse(data.as_bytes(), b',', true, usize::MAX).unwrap();
+        assert!(p.complete);
+        p.iter()
+            .map(|(line, f)| (line, f.iter().map(str::to_string).collect()))
+            .collect()
+    }
+
+    fn lines(data: &str) -> Vec<u64> {
+        records(data).into_iter().map(|(l, _)| l).collect()
+    }
+
+    #[test]
+    fn physical_lines_with_quotes_and_blank_lines() {
+        assert_eq!(
+            lines("h1,h2\r\n\"a\nb\",x\r\n\r\nc,d\r\ne,f\n\ng,h\n"),
+            vec![1, 2, 5, 6, 8]
+        );
+        assert_eq!(lines("\n\nh\na\n"), vec![3, 4]);
+        assert_eq!(lines("h\r\n\"x\r\ny\r\nz\"\r\nlast"), vec![1, 2, 5]);
+        // CR alone ends a line too.
+        assert_eq!(lines("h1,h2\r\"a\rb\",x\r\rc,d\re,f"), vec![1, 2, 5, 6]);
+        assert_eq!(lines("h\ra\r\nb\nc\r"), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn fields_as_the_csv_crate_reads_them() {
+        let data = "a,\"b,\"\"c\"\"\",,d\n\"x\ny\",z\n,,\n  ,\t\nlast";
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data.as_bytes());
+        let expected: Vec<Vec<String>> = rdr
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .filter(|r: &Vec<String>| r.iter().any(|c| !c.trim().is_empty()))
+            .collect();
+        let got: Vec<Vec<String>> = records(data).into_iter().map(|(_, f)| f).collect();
+        assert_eq!(got, expected);
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn a_stretch_ending_inside_quotes_is_incomplete() {
+        let p = parse(b"a,b\n\"open\n", b',', false, usize::MAX).unwrap();
+        assert!(!p.complete);
+        assert_eq!(p.len(), 1);
+        let p = parse(b"a,b\n\"closed\"\n", b',', false, usize::MAX).unwrap();
+        assert!(p.complete);
+        assert_eq!(p.len(), 2);
+        // At the end of the file, the open quote runs to the end.
+        let p = parse(b"a,b\n\"open\n", b',', true, usize::MAX).unwrap();
+        assert!(p.complete);
+        assert_eq!(p.get(1).unwrap().1.get(0), Some("open\n"));
+    }
+
+    #[test]
+    fn a_bom_inside_the_text_is_data() {
+        let p = parse("\u{feff}a,b\n".as_bytes(), b',', true, usize::MAX).unwrap();
+        assert_eq!(p.get(0).unwrap().1.get(0), Some("\u{feff}a"));
+    }
+
+    #[test]
+    fn stops_after_max_records() {
+        let p = parse(b"\n\nh1,h2\r\na,b\r\n", b',', false, 1).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p.get(0).unwrap().0, 3);
+        // Up to the CR that ended it; the LF is left for the next record.
+        assert_eq!(p.consumed, 8);
+    }
+}
