@@ -2,7 +2,7 @@
 //! verifying never panics, and the log's counts add up.
 
 use indicatif::ProgressBar;
-use onboard::ingest::{CsvInput, Source, encoding};
+use onboard::ingest::{CsvInput, ReadSizes, Source, encoding};
 use onboard::rules::Severity;
 use onboard::rules::verify::{self, Verification};
 
@@ -146,6 +146,45 @@ proptest! {
     ) {
         let text = format!("{header}{body}");
         verify_bytes(encode(&text, how));
+    }
+}
+
+/// Every record of `bytes` as (line, record number, fields), read with
+/// blocks and pieces of the sizes given; `None` when the file is refused.
+fn records(bytes: &[u8], sizes: ReadSizes) -> Option<Vec<(u64, u64, Vec<String>)>> {
+    let source = Source::from_bytes("cut.csv", bytes.to_vec());
+    let sniff = encoding::sniff(&source, false).ok()?;
+    let mut input = CsvInput::open_sized(&source, &sniff, &ProgressBar::hidden(), sizes).ok()?;
+    let mut out = Vec::new();
+    while let Some(pieces) = input.next_pieces().unwrap() {
+        for piece in &pieces {
+            for rec in piece.records() {
+                let fields = rec.fields.iter().map(str::to_string).collect();
+                out.push((rec.line, rec.record, fields));
+            }
+        }
+    }
+    Some(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Blocks and pieces are cut at line breaks that may turn out to be
+    /// inside quotes; whatever the sizes, the records, their lines and
+    /// their numbers are those of one sequential read.
+    #[test]
+    fn cuts_never_change_the_records(
+        body in csvish(),
+        how in 0u8..5,
+        block in 1usize..48,
+        piece in 1usize..24,
+    ) {
+        let text = format!("User Name,Display Name,Password\r\n{body}");
+        let bytes = encode(&text, how);
+        let whole = records(&bytes, ReadSizes { block: 1 << 20, piece: 1 << 20 });
+        let cut = records(&bytes, ReadSizes { block, piece });
+        prop_assert_eq!(cut, whole);
     }
 }
 

@@ -17,6 +17,6 @@ pub mod source;
 pub use dialect::Dialect;
 pub use encoding::TextEncoding;
 pub use header::HeaderMap;
-pub use reader::{CsvInput, Piece};
+pub use reader::{CsvInput, Piece, ReadSizes};
 pub use records::{Fields, Record};
 pub use source::Source;

@@ -72,24 +72,54 @@ pub struct CsvInput {
     line_base: u64,
     /// Records numbered so far.
     records: u64,
+    sizes: ReadSizes,
+}
+
+/// How much is read at a time and parsed per task. Tests make them tiny so
+/// that every kind of cut is crossed.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadSizes {
+    pub block: usize,
+    pub piece: usize,
+}
+
+impl Default for ReadSizes {
+    fn default() -> Self {
+        ReadSizes {
+            block: blocks::BLOCK,
+            piece: blocks::PIECE,
+        }
+    }
 }
 
 impl CsvInput {
     /// Opens `source` (already sniffed) and reads its header. `progress`
     /// advances with the raw bytes read.
     pub fn open(source: &Source, sniff: &Sniff, progress: &ProgressBar) -> Result<CsvInput, Error> {
+        Self::open_sized(source, sniff, progress, ReadSizes::default())
+    }
+
+    /// [`CsvInput::open`] with other block and piece sizes.
+    pub fn open_sized(
+        source: &Source,
+        sniff: &Sniff,
+        progress: &ProgressBar,
+        sizes: ReadSizes,
+    ) -> Result<CsvInput, Error> {
         let name = source.name();
         let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(source.open()?));
         let text: Box<dyn Read + Send> =
             Box::new(FullReads(encoding::utf8_reader(raw, sniff.encoding)));
         let mut blocks = BlockReader::new(text);
-        let mut size = 64 << 10;
+        let mut size = sizes.block.max(1);
         loop {
             let Some(block) = blocks.next(size).map_err(|e| Error::io(&name, e))? else {
                 return Err(empty(&name));
             };
             match read_header(&name, &block, sniff)? {
                 Some(head) => {
+                    let mut rest = block.bytes;
+                    rest.drain(..head.consumed);
                     return Ok(CsvInput {
                         name,
                         encoding: sniff.encoding,
@@ -99,11 +129,12 @@ impl CsvInput {
                         notices: head.notices,
                         blocks,
                         pending: Some(Block {
-                            bytes: block.bytes[head.consumed..].to_vec(),
+                            bytes: rest,
                             last: block.last,
                         }),
                         line_base: head.breaks,
                         records: 0,
+                        sizes,
                     });
                 }
                 None if block.last => return Err(empty(&name)),
@@ -124,7 +155,7 @@ impl CsvInput {
             Some(b) => b,
             None => match self
                 .blocks
-                .next(blocks::BLOCK)
+                .next(self.sizes.block)
                 .map_err(|e| Error::io(&self.name, e))?
             {
                 Some(b) => b,
@@ -137,7 +168,7 @@ impl CsvInput {
             let at_eof = block.last && r.end == bytes.len();
             records::parse(&bytes[r.clone()], delimiter, at_eof, usize::MAX)
         };
-        let mut ranges = blocks::pieces(bytes, blocks::PIECE);
+        let mut ranges = blocks::pieces(bytes, self.sizes.piece);
         let mut parsed = ranges
             .par_iter()
             .map(parse)
