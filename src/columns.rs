@@ -223,7 +223,7 @@ pub const REQUIRED: [Column; 2] = [Column::UserName, Column::DisplayName];
 pub const COUNT: usize = SPELLINGS.len();
 
 impl Column {
-    fn spelling(self) -> &'static Spelling {
+    const fn spelling(self) -> &'static Spelling {
         &SPELLINGS[self as usize]
     }
 
@@ -234,7 +234,7 @@ impl Column {
 
     /// The longest value the column accepts, in characters, where a plain
     /// length rule applies.
-    pub fn max_len(self) -> Option<usize> {
+    pub const fn max_len(self) -> Option<usize> {
         self.spelling().max_len
     }
 

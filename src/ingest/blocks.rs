@@ -54,10 +54,11 @@ impl BlockReader {
         // one record spans many blocks (an unclosed quote, say).
         let mut want = size.max(bytes.len());
         loop {
-            let start = bytes.len();
-            bytes.resize(start + want, 0);
-            let n = read_full(&mut self.inner, &mut bytes[start..])?;
-            bytes.truncate(start + n);
+            // `read_to_end` fills the spare capacity without zeroing it.
+            bytes.reserve_exact(want);
+            let n = (&mut self.inner)
+                .take(want as u64)
+                .read_to_end(&mut bytes)?;
             self.eof = n < want;
             if self.eof {
                 return Ok((!bytes.is_empty()).then_some(Block { bytes, last: true }));
@@ -119,19 +120,6 @@ fn last_cut(bytes: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use super::dialect::HeaderStyle;
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
     index: [Option<usize>; columns::COUNT],
+    /// The column of each field position (the inverse of `index`).
+    by_position: Vec<Option<Column>>,
     /// The header cells as written (trimmed), for the annotated copy.
     pub cells: Vec<String>,
     pub style: HeaderStyle,
@@ -38,6 +40,7 @@ impl HeaderMap {
         line: u64,
     ) -> Result<(HeaderMap, Vec<Finding>), HeaderProblem> {
         let mut index = [None; columns::COUNT];
+        let mut by_position = vec![None; cells.len()];
         let mut warnings = Vec::new();
         let mut entra = entra_version_line;
         for (i, raw) in cells.iter().enumerate() {
@@ -56,6 +59,7 @@ impl HeaderMap {
                         });
                     }
                     index[col as usize] = Some(i);
+                    by_position[i] = Some(col);
                     entra |= cell.contains('[') || (col == Column::BlockSignIn);
                 }
                 None => warnings.push(
@@ -86,13 +90,14 @@ impl HeaderMap {
         } else {
             HeaderStyle::Microsoft365
         };
-        let cells = cells
+        let cells: Vec<String> = cells
             .iter()
             .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
             .collect();
         Ok((
             HeaderMap {
                 index,
+                by_position,
                 cells,
                 style,
             },
@@ -104,6 +109,11 @@ impl HeaderMap {
     #[inline]
     pub fn position(&self, col: Column) -> Option<usize> {
         self.index[col as usize]
+    }
+
+    /// The column at each field position (`None`: not a template column).
+    pub fn by_position(&self) -> &[Option<Column>] {
+        &self.by_position
     }
 
     /// Number of fields the header has.

@@ -50,23 +50,28 @@ fn country_slow(value: &str) -> Option<Country> {
     Country::from_str(&key).ok()
 }
 
+/// How many country values a thread remembers: a file names a handful of
+/// countries, over and over.
+const REMEMBERED: usize = 32;
+
 thread_local! {
-    /// The last country value a thread looked up, and whether it was known:
-    /// files list the same country row after row.
-    static LAST_COUNTRY: std::cell::RefCell<(String, bool)> = const {
-        std::cell::RefCell::new((String::new(), false))
-    };
+    /// Country values this thread has looked up, and whether each is known.
+    static KNOWN_COUNTRIES: std::cell::RefCell<Vec<(Box<str>, bool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether `value` names a country, remembering the last answer.
+/// Whether `value` names a country, remembering recent answers.
 fn known_country(value: &str) -> bool {
-    LAST_COUNTRY.with_borrow_mut(|(last, known)| {
-        if last != value {
-            last.clear();
-            last.push_str(value);
-            *known = country(value).is_some();
+    KNOWN_COUNTRIES.with_borrow_mut(|seen| {
+        if let Some((_, known)) = seen.iter().find(|(v, _)| **v == *value) {
+            return *known;
         }
-        *known
+        let known = country(value).is_some();
+        if seen.len() == REMEMBERED {
+            seen.remove(0);
+        }
+        seen.push((value.into(), known));
+        known
     })
 }
 

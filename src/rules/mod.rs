@@ -4,6 +4,7 @@
 //! Every finding has a stable [`Code`]. Rules read the tenant through a
 //! [`TenantView`] the command builds, and never touch the store.
 
+mod byteset;
 pub mod checked;
 pub mod contact;
 pub mod finding;

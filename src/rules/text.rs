@@ -11,6 +11,47 @@ pub fn is_control(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
+/// The columns checked here: the template's, less User Name and
+/// Password.
+const CHECKED: [Column; 16] = {
+    let mut out = [Column::DisplayName; 16];
+    let (mut i, mut n) = (0, 0);
+    while i < TEMPLATE.len() {
+        if !matches!(TEMPLATE[i], Column::UserName | Column::Password) {
+            out[n] = TEMPLATE[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// How many of them have a length limit.
+const LIMITED_COUNT: usize = {
+    let (mut i, mut n) = (0, 0);
+    while i < CHECKED.len() {
+        if CHECKED[i].max_len().is_some() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// Those of them with a length limit, and the limit.
+const LIMITED: [(Column, usize); LIMITED_COUNT] = {
+    let mut out = [(Column::DisplayName, 0); LIMITED_COUNT];
+    let (mut i, mut n) = (0, 0);
+    while i < CHECKED.len() {
+        if let Some(max) = CHECKED[i].max_len() {
+            out[n] = (CHECKED[i], max);
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
 /// Display Name plus the length and control-character rules of every text
 /// column except User Name, Usage Location and Password (their own rules
 /// cover them).
@@ -21,22 +62,19 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
                 .message("Display Name is required"),
         );
     }
-    // Most records are printable ASCII from end to end: one scan of the
-    // record proves no field has a control character, and then only the
-    // fields whose bytes exceed a limit need a closer look.
-    let printable = row.is_printable_ascii();
-    for col in TEMPLATE {
-        if matches!(col, Column::UserName | Column::Password) {
-            continue;
-        }
-        if printable && col.max_len().is_none_or(|max| row.raw(col).len() <= max) {
-            continue;
-        }
+    // Nearly every record is free of control characters from end to end:
+    // one scan of the record proves it, and then only the fields whose
+    // bytes exceed a limit need a closer look (a character is at least a
+    // byte).
+    if row.is_free_of_control_chars() && LIMITED.iter().all(|&(col, max)| row.raw(col).len() <= max)
+    {
+        return;
+    }
+    for col in CHECKED {
         let value = row.get(col);
-        if value.is_empty() {
-            continue;
+        if !value.is_empty() {
+            check_value(row, col, value, out);
         }
-        check_value(row, col, value, out);
     }
 }
 

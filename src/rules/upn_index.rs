@@ -21,18 +21,21 @@ impl UpnKey {
         Self::hashed(&upn.to_lowercase())
     }
 
-    /// The key of `alias@domain`, built with one allocation.
+    /// The key of `alias@domain`; a short ASCII name is lower-cased on
+    /// the stack (this runs for every row).
     pub fn of_parts(alias: &str, domain: &str) -> UpnKey {
-        let mut lower = String::with_capacity(alias.len() + 1 + domain.len());
-        lower.push_str(alias);
-        lower.push('@');
-        lower.push_str(domain);
-        if lower.is_ascii() {
-            lower.make_ascii_lowercase();
-            Self::hashed(&lower)
-        } else {
-            Self::hashed(&lower.to_lowercase())
+        let mut buf = [0u8; 128];
+        let n = alias.len() + 1 + domain.len();
+        if n <= buf.len() && alias.is_ascii() && domain.is_ascii() {
+            buf[..alias.len()].copy_from_slice(alias.as_bytes());
+            buf[alias.len()] = b'@';
+            buf[alias.len() + 1..n].copy_from_slice(domain.as_bytes());
+            buf[..n].make_ascii_lowercase();
+            if let Ok(lower) = std::str::from_utf8(&buf[..n]) {
+                return Self::hashed(lower);
+            }
         }
+        Self::hashed(&format!("{alias}@{domain}").to_lowercase())
     }
 
     fn hashed(lower: &str) -> UpnKey {

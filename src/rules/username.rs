@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use super::byteset::ByteSet;
 use super::finding::{Code, Finding};
 use super::row::Row;
 use super::tenant::TenantView;
@@ -15,6 +16,9 @@ use crate::columns::Column;
 const MAX_ALIAS: usize = 64;
 const MAX_DOMAIN: usize = 48;
 const MAX_UPN: usize = 113;
+
+/// The bytes an alias may hold (see [`alias_char`]).
+const ALIAS: ByteSet = ByteSet::new(true, b"'.-_!#^~");
 
 /// A syntactically valid user name, with the domain resolved. It borrows
 /// from the row and the tenant: this is built for every row of a file.
@@ -43,8 +47,7 @@ pub fn alias_problem(alias: &str) -> Option<String> {
     let b = alias.as_bytes();
     let plain = !b.is_empty()
         && b.len() <= MAX_ALIAS
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || b"'-_!#^~.".contains(&c))
+        && ALIAS.all(b)
         && b[0] != b'.'
         && b[b.len() - 1] != b'.'
         && !b.windows(2).any(|w| w == b"..");
@@ -118,7 +121,8 @@ pub fn check<'a>(row: &Row<'a>, tenant: &'a TenantView, out: &mut Vec<Finding>) 
                 );
                 return None;
             }
-            Some(d) if d.chars().count() > MAX_DOMAIN => {
+            // Bytes bound characters from above: count only when needed.
+            Some(d) if d.len() > MAX_DOMAIN && d.chars().count() > MAX_DOMAIN => {
                 out.push(
                     row.error(Code::UnknownDomain, col)
                         .message(format!("the domain is longer than {MAX_DOMAIN} characters"))
@@ -150,7 +154,11 @@ pub fn check<'a>(row: &Row<'a>, tenant: &'a TenantView, out: &mut Vec<Finding>) 
             }
         };
     let upn = Upn { alias, domain };
-    let len = alias.chars().count() + 1 + upn.domain.chars().count();
+    let bytes = alias.len() + 1 + upn.domain.len();
+    let len = match bytes > MAX_UPN {
+        true => alias.chars().count() + 1 + upn.domain.chars().count(),
+        false => bytes,
+    };
     if len > MAX_UPN {
         out.push(
             row.error(Code::TooLong, col)
