@@ -48,8 +48,14 @@ impl<'a> Fields<'a> {
         self.text.get(start as usize..end as usize)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
-        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let text = self.text;
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let field = text.get(start as usize..end as usize).unwrap_or("");
+            start = end;
+            field
+        })
     }
 
     /// Every field's text, concatenated (for whole-record scans).

@@ -65,6 +65,7 @@ type Checked = (Vec<Piece>, Vec<Vec<CheckedRow>>);
 
 /// What one row's checks produced.
 struct CheckedRow {
+    line: u64,
     findings: Vec<Finding>,
     /// Findings before this index are about the User Name; cross-row
     /// findings go there so a row's findings stay in column order.
@@ -92,6 +93,7 @@ fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bo
             )),
         );
         return CheckedRow {
+            line: rec.line,
             findings,
             user_name_end: 0,
             key: None,
@@ -116,6 +118,7 @@ fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bo
         _ => None,
     };
     CheckedRow {
+        line: rec.line,
         findings,
         user_name_end,
         key,
@@ -227,12 +230,12 @@ impl Repeats {
             .enumerate()
             .flat_map_iter(|(shard, index)| {
                 let mut found = Vec::new();
-                for (p, (piece, rows)) in pieces.iter().zip(rows_ref).enumerate() {
-                    for (r, (rec, c)) in piece.records().zip(rows).enumerate() {
+                for (p, rows) in rows_ref.iter().enumerate() {
+                    for (r, c) in rows.iter().enumerate() {
                         let Some(key) = c.key.filter(|k| k.shard(n) == shard) else {
                             continue;
                         };
-                        if let Some(first) = index.first_seen(key, rec.line) {
+                        if let Some(first) = index.first_seen(key, c.line) {
                             found.push((p, r, first));
                         }
                     }
