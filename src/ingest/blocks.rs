@@ -11,6 +11,7 @@
 
 use std::io::{self, Read};
 use std::ops::Range;
+use std::sync::mpsc::{Receiver, sync_channel};
 
 /// Bytes read per block: big enough to keep both cores busy between two
 /// reads, small enough that three blocks in flight stay a few tens of MB.
@@ -79,6 +80,81 @@ impl BlockReader {
         carry.extend_from_slice(bytes);
         carry.append(&mut self.carry);
         self.carry = carry;
+    }
+}
+
+/// A [`BlockReader`] on a thread of its own, one block ahead, so that
+/// reading (and decoding UTF-16 or Windows-1252) overlaps the parsing.
+pub struct ReadAhead {
+    rx: Receiver<io::Result<Option<Block>>>,
+    /// Bytes given back, to go in front of the next block.
+    front: Vec<u8>,
+}
+
+impl ReadAhead {
+    pub fn start(mut blocks: BlockReader, size: usize) -> ReadAhead {
+        let (tx, rx) = sync_channel(1);
+        // Not scoped: the thread owns the reader and ends when the input
+        // does, or when this side is dropped and its next send fails.
+        std::thread::spawn(move || {
+            loop {
+                let next = blocks.next(size);
+                let end = !matches!(next, Ok(Some(ref b)) if !b.last);
+                if tx.send(next).is_err() || end {
+                    break;
+                }
+            }
+        });
+        ReadAhead {
+            rx,
+            front: Vec::new(),
+        }
+    }
+
+    /// The next block, as [`BlockReader::next`] gives it.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        let carried = std::mem::take(&mut self.front);
+        let mut block = match self.rx.recv() {
+            Ok(Ok(Some(b))) => b,
+            Ok(Err(e)) => return Err(e),
+            // The end of the input.
+            Ok(Ok(None)) | Err(_) => {
+                return Ok((!carried.is_empty()).then_some(Block {
+                    bytes: carried,
+                    last: true,
+                }));
+            }
+        };
+        if carried.is_empty() {
+            return Ok(Some(block));
+        }
+        // Taking at least as many new bytes as were carried keeps the work
+        // linear when one record spans many blocks (an unclosed quote).
+        let mut bytes = carried;
+        let mut new = block.bytes.len();
+        bytes.append(&mut block.bytes);
+        while !block.last && new < bytes.len() - new {
+            match self.rx.recv() {
+                Ok(Ok(Some(mut b))) => {
+                    new += b.bytes.len();
+                    bytes.append(&mut b.bytes);
+                    block.last = b.last;
+                }
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(None)) | Err(_) => block.last = true,
+            }
+        }
+        Ok(Some(Block {
+            bytes,
+            last: block.last,
+        }))
+    }
+
+    /// Puts `bytes` back in front of the next block.
+    pub fn unread(&mut self, bytes: &[u8]) {
+        let mut front = bytes.to_vec();
+        front.append(&mut self.front);
+        self.front = front;
     }
 }
 
@@ -159,6 +235,31 @@ mod tests {
             got,
             vec![b"abcdefgh\n".to_vec(), b"ijklmnopqrstuvwxyz0123".to_vec()]
         );
+    }
+
+    #[test]
+    fn read_ahead_gives_the_same_blocks() {
+        let data = b"ab\ncd\r\nef\rgh\r\nij".to_vec();
+        for size in 1..data.len() + 2 {
+            let mut ahead = ReadAhead::start(
+                BlockReader::new(Box::new(std::io::Cursor::new(data.clone()))),
+                size,
+            );
+            let mut got = Vec::new();
+            while let Some(b) = ahead.next_block().unwrap() {
+                got.push(b.bytes);
+            }
+            assert_eq!(got, blocks(&data, size), "size {size}");
+        }
+        // Given-back bytes come first, joined to at least as many new ones.
+        let mut ahead = ReadAhead::start(
+            BlockReader::new(Box::new(std::io::Cursor::new(b"c\nd\ne\nf\n".to_vec()))),
+            2,
+        );
+        ahead.unread(b"a\nb\n");
+        let b = ahead.next_block().unwrap().unwrap();
+        assert_eq!(b.bytes, b"a\nb\nc\nd\n");
+        assert_eq!(ahead.next_block().unwrap().unwrap().bytes, b"e\n");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::io::Read;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use super::blocks::{self, Block, BlockReader};
+use super::blocks::{self, Block, BlockReader, ReadAhead};
 use super::dialect::{self, Dialect};
 use super::encoding::{self, Sniff, TextEncoding};
 use super::header::{HeaderMap, HeaderProblem};
@@ -65,7 +65,10 @@ pub struct CsvInput {
     pub header_line: u64,
     /// File-level warnings: encoding fallback, unknown columns.
     pub notices: Vec<Finding>,
-    blocks: BlockReader,
+    /// The reader, until the first block after the header is needed; then
+    /// it moves to a thread of its own.
+    blocks: Option<BlockReader>,
+    ahead: Option<ReadAhead>,
     /// The rest of the block the header came from.
     pending: Option<Block>,
     /// Line breaks before the next unparsed byte.
@@ -127,7 +130,8 @@ impl CsvInput {
                         header: head.header,
                         header_line: head.line,
                         notices: head.notices,
-                        blocks,
+                        blocks: Some(blocks),
+                        ahead: None,
                         pending: Some(Block {
                             bytes: rest,
                             last: block.last,
@@ -153,14 +157,17 @@ impl CsvInput {
     pub fn next_pieces(&mut self) -> Result<Option<Vec<Piece>>, Error> {
         let block = match self.pending.take() {
             Some(b) => b,
-            None => match self
-                .blocks
-                .next(self.sizes.block)
-                .map_err(|e| Error::io(&self.name, e))?
-            {
-                Some(b) => b,
-                None => return Ok(None),
-            },
+            None => {
+                let size = self.sizes.block;
+                let blocks = &mut self.blocks;
+                let ahead = self.ahead.get_or_insert_with(|| {
+                    ReadAhead::start(blocks.take().expect("a reader or a read-ahead"), size)
+                });
+                match ahead.next_block().map_err(|e| Error::io(&self.name, e))? {
+                    Some(b) => b,
+                    None => return Ok(None),
+                }
+            }
         };
         let bytes = &block.bytes;
         let delimiter = self.dialect.delimiter;
@@ -185,7 +192,7 @@ impl CsvInput {
                 continue;
             }
             if i + 1 == ranges.len() {
-                self.blocks.unread(&bytes[ranges[i].start..]);
+                self.unread(&bytes[ranges[i].start..]);
                 parsed.truncate(i);
                 break;
             }
@@ -211,6 +218,17 @@ impl CsvInput {
             })
             .collect();
         Ok(Some(pieces))
+    }
+}
+
+impl CsvInput {
+    /// Gives back the end of a block that holds the start of a record only.
+    fn unread(&mut self, bytes: &[u8]) {
+        match (&mut self.ahead, &mut self.blocks) {
+            (Some(ahead), _) => ahead.unread(bytes),
+            (None, Some(blocks)) => blocks.unread(bytes),
+            (None, None) => {}
+        }
     }
 }
 
