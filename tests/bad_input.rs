@@ -289,3 +289,27 @@ fn outputs_may_not_overwrite_the_input() {
     .expect(0);
     assert_eq!(w.read("in.csv"), bytes);
 }
+
+/// The encoding check reads the whole file while the rows are checked; a
+/// NUL byte near the end of a big file still refuses it, and no annotated
+/// copy is left behind.
+#[test]
+fn a_nul_byte_late_in_a_big_file() {
+    let w = Work::with_tenant();
+    let mut bytes = crate::util::users_csv("n", 70_000).into_bytes();
+    let at = bytes.len() - 5;
+    bytes[at] = 0;
+    let f = w.write("late-nul.csv", &bytes);
+    let annotated = w.path("annotated.csv");
+    let run = w.run(&[
+        "verify",
+        f.to_str().unwrap(),
+        "--tenant",
+        "contoso",
+        "--annotated",
+        annotated.to_str().unwrap(),
+    ]);
+    assert_refused(&run, &format!("NUL byte at offset {at}"));
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!annotated.exists(), "an annotated copy was left behind");
+}

@@ -417,12 +417,74 @@ pub fn contains(hay: &[u8], needle: impl AsRef<[u8]>) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A raw email decoded enough to search: quoted-printable soft line breaks
-/// joined, `=3D` back to `=`.
+/// A raw email with every part's body decoded, to search: lettre picks
+/// quoted-printable or base64 for a part by which is shorter, and that
+/// depends on the passwords in it.
 pub fn readable(raw: &str) -> String {
-    raw.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
+    use base64::Engine;
+    let mut out = String::new();
+    let mut encoding = String::new();
+    let mut in_body = false;
+    let mut body = String::new();
+    let flush = |encoding: &str, body: &mut String, out: &mut String| {
+        match encoding {
+            "base64" => {
+                let compact: String = body.split_whitespace().collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap_or_default();
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            "quoted-printable" => out.push_str(&decode_qp(body)),
+            _ => out.push_str(body),
+        }
+        body.clear();
+    };
+    for line in raw.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if bare.starts_with("--") {
+            flush(&encoding, &mut body, &mut out);
+            (in_body, encoding) = (false, String::new());
+            out.push_str(line);
+        } else if in_body {
+            body.push_str(line);
+        } else {
+            if let Some(v) = bare
+                .to_ascii_lowercase()
+                .strip_prefix("content-transfer-encoding:")
+            {
+                encoding = v.trim().to_string();
+            }
+            in_body = bare.is_empty();
+            out.push_str(line);
+        }
+    }
+    flush(&encoding, &mut body, &mut out);
+    out
+}
+
+/// Quoted-printable: soft line breaks joined, `=XX` back to its byte.
+fn decode_qp(body: &str) -> String {
+    let joined = body.replace("=\r\n", "").replace("=\n", "");
+    let b = joined.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What tera's HTML auto-escaping makes of a value.

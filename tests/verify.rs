@@ -473,3 +473,30 @@ fn usage_location_option_and_tenant_checks() {
     ])
     .expect(0);
 }
+
+/// A file without BOM is taken for UTF-8 while the encoding check runs;
+/// one Windows-1252 byte near the end of a big file makes the whole file
+/// Windows-1252, and the verification starts again: the log and the
+/// annotated copy are those of a Windows-1252 read, with every row once.
+#[test]
+fn a_windows_1252_byte_late_in_a_big_file_restarts_the_check() {
+    let w = Work::with_tenant();
+    let rows = 70_000;
+    let mut bytes = crate::util::users_csv("w", rows).into_bytes();
+    // "Redmond" of the last row becomes "Redmöndé" in Windows-1252.
+    let at = bytes.len() - 40;
+    let tail = String::from_utf8_lossy(&bytes[at..]).into_owned();
+    let city = tail.find("Redmond").expect("a city in the last row") + at;
+    bytes.splice(city..city + 7, b"Redm\xf6nd\xe9".iter().copied());
+    let f = w.write("late-1252.csv", &bytes);
+    let annotated = w.path("annotated.csv");
+    let (code, log) = w.verify(&f, &["--annotated", annotated.to_str().unwrap()]);
+    assert_eq!(code, 0, "the encoding warning is not an error");
+    assert_eq!(log.encoding, "windows-1252");
+    assert_eq!(log.rows, rows as u64);
+    assert_eq!(log.errors, 0);
+    assert_eq!(log.findings[0].code, "encoding");
+    let copy = String::from_utf8(w.read("annotated.csv")).unwrap();
+    assert_eq!(copy.lines().count(), rows + 1);
+    assert!(copy.contains("Redmöndé"), "decoded as Windows-1252");
+}

@@ -2,6 +2,7 @@
 //! store, the verification pass with its progress bar and annotated copy,
 //! the seat check, and publishing the log.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use super::Ctx;
 use super::tenant::check_location;
 use crate::cli::{BatchArgs, Format, Role, SignIn};
 use crate::error::{Error, Result};
-use crate::ingest::encoding::{self, Sniff};
+use crate::ingest::encoding::{self, Sniff, TextEncoding};
 use crate::ingest::{CsvInput, Source};
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
@@ -149,6 +150,14 @@ pub struct Annotate<'a> {
 
 /// Reads and verifies the file of `args`, writing the annotated copy as it
 /// goes. With `keep_users`, the valid rows come back as users.
+///
+/// The sniff (is the whole file UTF-8, no NUL byte; the digest for a
+/// commit) reads the whole file, and so does the verification; rather than
+/// one after the other, they run side by side, the verification taking the
+/// encoding the file's first bytes announce. Nothing is reported before the
+/// sniff confirms it; when the sniff finds otherwise (a file without BOM
+/// that is not UTF-8 is Windows-1252), the verification starts again with
+/// the right encoding.
 pub fn verify_file(
     ctx: &Ctx,
     args: &BatchArgs,
@@ -158,41 +167,95 @@ pub fn verify_file(
 ) -> Result<Verified> {
     let started = Instant::now();
     let source = Source::from_arg(&args.file)?;
-    // Only a commit records the file's digest.
-    let sniff = encoding::sniff(&source, keep_users)?;
-    let read_time = started.elapsed();
-    let started = Instant::now();
+    let guess = encoding::guess(&source)?;
     let bar = ctx.progress.bytes(source.size(), "verifying");
-    let mut input = CsvInput::open(&source, &sniff, &bar)?;
-    let mut annotated = match annotate {
-        Some(a) => {
-            let w = AnnotatedWriter::create(a.path, &input.header, input.dialect.delimiter)?;
-            Some((w, a.invalid_only))
-        }
-        None => None,
-    };
-    let outcome =
-        verify::run(
-            &mut input,
-            &plan.view,
-            keep_users,
-            |rec, findings| match &mut annotated {
-                Some((_, true)) if !findings.iter().any(Finding::is_error) => Ok(()),
-                Some((w, _)) => w.row(rec, findings),
-                None => Ok(()),
-            },
-        )?;
-    if let Some((w, _)) = annotated {
-        w.finish()?;
-    }
+    let (sniff, read_time, outcome) = std::thread::scope(|s| -> Result<_> {
+        let sniffing = s.spawn(|| {
+            // Only a commit records the file's digest.
+            let sniff = encoding::sniff(&source, keep_users);
+            (sniff, started.elapsed())
+        });
+        let mut pending = Some(sniffing);
+        let mut sniffed: Option<(Sniff, Duration)> = None;
+        let mut wait = || -> Result<TextEncoding> {
+            if let Some(handle) = pending.take() {
+                let (sniff, took) = handle
+                    .join()
+                    .map_err(|_| Error::input(source.name(), "the encoding check stopped"))?;
+                sniffed = Some((sniff?, took));
+            }
+            Ok(sniffed.as_ref().map_or(guess, |(s, _)| s.encoding))
+        };
+        let first = match CsvInput::open(&source, &Sniff::assumed(guess), &bar) {
+            Ok(mut input) => verify_input(&mut input, plan, keep_users, annotate, || {
+                Ok(wait()? == guess)
+            }),
+            // The file is refused as what it seemed; it may be something else.
+            Err(e) if wait()? == guess => Err(e),
+            Err(_) => Ok(None),
+        };
+        let outcome = first?;
+        wait()?;
+        let (sniff, read_time) = sniffed
+            .ok_or_else(|| Error::input(source.name(), "the encoding check did not finish"))?;
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => {
+                let mut input = CsvInput::open(&source, &sniff, &bar)?;
+                verify_input(&mut input, plan, keep_users, annotate, || Ok(true))?
+                    .ok_or_else(|| Error::input(source.name(), "the verification stopped"))?
+            }
+        };
+        Ok((sniff, read_time, outcome))
+    })?;
     bar.finish_and_clear();
     Ok(Verified {
         source,
         sniff,
         outcome,
         read_time,
-        verify_time: started.elapsed(),
+        verify_time: started.elapsed().saturating_sub(read_time),
     })
+}
+
+/// Verifies an open input, writing the annotated copy when asked; `None`
+/// when `gate` said the input was opened on a wrong assumption. The copy is
+/// only created once the gate has said yes.
+fn verify_input(
+    input: &mut CsvInput,
+    plan: &BatchPlan,
+    keep_users: bool,
+    annotate: Option<Annotate>,
+    gate: impl FnOnce() -> Result<bool>,
+) -> Result<Option<Outcome>> {
+    let annotated: RefCell<Option<(AnnotatedWriter, bool)>> = RefCell::new(None);
+    let (header, delimiter) = (input.header.clone(), input.dialect.delimiter);
+    let confirm = || -> Result<bool> {
+        if !gate()? {
+            return Ok(false);
+        }
+        if let Some(a) = annotate {
+            let w = AnnotatedWriter::create(a.path, &header, delimiter)?;
+            *annotated.borrow_mut() = Some((w, a.invalid_only));
+        }
+        Ok(true)
+    };
+    let outcome =
+        verify::run_gated(
+            input,
+            &plan.view,
+            keep_users,
+            confirm,
+            |rec, findings| match annotated.borrow_mut().as_mut() {
+                Some((_, true)) if !findings.iter().any(Finding::is_error) => Ok(()),
+                Some((w, _)) => w.row(rec, findings),
+                None => Ok(()),
+            },
+        )?;
+    if let Some((w, _)) = annotated.into_inner() {
+        w.finish()?;
+    }
+    Ok(outcome)
 }
 
 /// `insufficient_seats` findings for `needed` users against the plan's

@@ -56,6 +56,36 @@ pub struct Sniff {
     pub bytes: u64,
 }
 
+impl Sniff {
+    /// What a file is taken to be before its whole sniff is known: the
+    /// encoding its first bytes (a BOM) say, UTF-8 without one.
+    pub fn assumed(encoding: TextEncoding) -> Sniff {
+        Sniff {
+            encoding,
+            invalid_utf8_at: None,
+            sha256: None,
+            bytes: 0,
+        }
+    }
+}
+
+/// The encoding the first bytes of `source` announce: a BOM decides,
+/// otherwise UTF-8, which only the full [`sniff`] can confirm.
+pub fn guess(source: &Source) -> Result<TextEncoding, Error> {
+    let mut head = [0u8; 3];
+    let n = read_full(&mut source.open()?, &mut head).map_err(|e| Error::io(source.name(), e))?;
+    let head = &head[..n];
+    Ok(if head.starts_with(b"\xFF\xFE") {
+        TextEncoding::Utf16Le
+    } else if head.starts_with(b"\xFE\xFF") {
+        TextEncoding::Utf16Be
+    } else if head.starts_with(BOM_UTF8) {
+        TextEncoding::Utf8Bom
+    } else {
+        TextEncoding::Utf8
+    })
+}
+
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
 const CHUNK: usize = 4 << 20;
 

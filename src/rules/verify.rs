@@ -134,20 +134,34 @@ pub fn run(
     input: &mut CsvInput,
     tenant: &TenantView,
     keep_users: bool,
-    mut on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
+    on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
 ) -> Result<Outcome> {
-    let mut log = Verification {
-        file: input.name.clone(),
-        encoding: input.encoding.name(),
-        delimiter: input.dialect.delimiter_name(),
-        dialect: input.dialect.style.name(),
-        rows: 0,
-        valid_rows: 0,
-        invalid_rows: 0,
-        errors: 0,
-        warnings: 0,
-        findings: Vec::new(),
+    let outcome = run_gated(input, tenant, keep_users, || Ok(true), on_row)?;
+    Ok(outcome.unwrap_or_else(|| Outcome {
+        log: empty_log(input),
+        users: Vec::new(),
+    }))
+}
+
+/// [`run`] on an input opened on an assumption (its encoding, while the
+/// full sniff is still running): `gate` is asked once, before the first
+/// record reaches `on_row` (or at the end when there is none); when it says
+/// no, the run stops and returns `None`, having reported nothing.
+pub fn run_gated(
+    input: &mut CsvInput,
+    tenant: &TenantView,
+    keep_users: bool,
+    gate: impl FnOnce() -> Result<bool>,
+    mut on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
+) -> Result<Option<Outcome>> {
+    let mut gate = Some(gate);
+    let mut open_gate = move || -> Result<bool> {
+        match gate.take() {
+            Some(g) => g(),
+            None => Ok(true),
+        }
     };
+    let mut log = empty_log(input);
     for f in input.notices.drain(..) {
         log.push_batch_finding(f);
     }
@@ -157,7 +171,7 @@ pub fn run(
     // The reader stays at most one block ahead of the thread that counts
     // and writes, so memory holds about three blocks whatever the size of
     // the file.
-    std::thread::scope(|scope| -> Result<()> {
+    let go = std::thread::scope(|scope| -> Result<bool> {
         let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(1);
         let header = &header;
         scope.spawn(move || {
@@ -186,7 +200,14 @@ pub fn run(
                 }
             }
         });
+        let mut gated = false;
         for block in rx {
+            if !gated {
+                gated = true;
+                if !open_gate()? {
+                    return Ok(false);
+                }
+            }
             let (pieces, rows) = block?;
             for (piece, rows) in pieces.iter().zip(rows) {
                 for (rec, mut c) in piece.records().zip(rows) {
@@ -197,9 +218,25 @@ pub fn run(
                 }
             }
         }
-        Ok(())
+        Ok(gated || open_gate()?)
     })?;
-    Ok(Outcome { log, users })
+    Ok(go.then_some(Outcome { log, users }))
+}
+
+/// The log of `input` before any record.
+fn empty_log(input: &CsvInput) -> Verification {
+    Verification {
+        file: input.name.clone(),
+        encoding: input.encoding.name(),
+        delimiter: input.dialect.delimiter_name(),
+        dialect: input.dialect.style.name(),
+        rows: 0,
+        valid_rows: 0,
+        invalid_rows: 0,
+        errors: 0,
+        warnings: 0,
+        findings: Vec::new(),
+    }
 }
 
 /// The user names seen so far in the file, in shards that are searched in
