@@ -141,7 +141,34 @@ pub fn parse(
     at_eof: bool,
     max_records: usize,
 ) -> Result<Parsed, Utf8Error> {
-    let mut core = ReaderBuilder::new().delimiter(delimiter).build();
+    CORE.with_borrow_mut(|cores| {
+        let core = match cores.iter_mut().find(|(d, _)| *d == delimiter) {
+            Some((_, core)) => core,
+            None => {
+                let core = ReaderBuilder::new().delimiter(delimiter).build();
+                cores.push((delimiter, core));
+                &mut cores.last_mut().expect("just pushed").1
+            }
+        };
+        core.reset();
+        parse_with(core, bytes, at_eof, max_records)
+    })
+}
+
+thread_local! {
+    /// csv-core readers by delimiter: building one (its DFA) costs a
+    /// quarter of a million instructions, more than parsing a piece's
+    /// first thousand rows.
+    static CORE: std::cell::RefCell<Vec<(u8, csv_core::Reader)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn parse_with(
+    core: &mut csv_core::Reader,
+    bytes: &[u8],
+    at_eof: bool,
+    max_records: usize,
+) -> Result<Parsed, Utf8Error> {
     // csv-core only ever drops bytes (quotes, delimiters, line ends), so
     // the output fits in the input's size; the growth below is a safety net.
     let mut out = vec![0u8; bytes.len() + 1];

@@ -5,6 +5,8 @@
 
 use std::str::FromStr;
 
+use std::sync::OnceLock;
+
 use celes::Country;
 
 use super::finding::{Code, Finding};
@@ -13,10 +15,30 @@ use crate::columns::Column;
 
 /// The ISO 3166-1 alpha-2 code for `code`, upper case, if it is one.
 pub fn usage_location(code: &str) -> Option<&'static str> {
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+    let &[a, b] = code.as_bytes() else {
+        return None;
+    };
+    if !a.is_ascii_alphabetic() || !b.is_ascii_alphabetic() {
         return None;
     }
-    Country::from_alpha2(code).ok().map(|c| c.alpha2)
+    // Every row has one: a table of the 676 letter pairs beats hashing.
+    static CODES: OnceLock<[Option<&'static str>; 26 * 26]> = OnceLock::new();
+    let codes = CODES.get_or_init(|| {
+        let mut t = [None; 26 * 26];
+        for c in Country::get_countries() {
+            if let &[x, y] = c.alpha2.as_bytes() {
+                t[pair(x, y)] = Some(c.alpha2);
+            }
+        }
+        t
+    });
+    codes[pair(a, b)]
+}
+
+/// Index of a pair of ASCII letters, either case.
+fn pair(a: u8, b: u8) -> usize {
+    let letter = |x: u8| usize::from(x.to_ascii_uppercase().wrapping_sub(b'A')) % 26;
+    letter(a) * 26 + letter(b)
 }
 
 /// Recognises a country by name, alias, alpha-2, alpha-3 or numeric code,
@@ -111,6 +133,16 @@ mod tests {
         assert_eq!(usage_location("GB"), Some("GB"));
         assert_eq!(usage_location("XX"), None);
         assert_eq!(usage_location("USA"), None);
+        assert_eq!(usage_location("de"), Some("DE"));
+        assert_eq!(usage_location("1A"), None);
+        // The table agrees with celes on every pair of letters.
+        for a in b'A'..=b'Z' {
+            for b in b'a'..=b'z' {
+                let code = String::from_utf8(vec![a, b]).unwrap();
+                let expected = Country::from_alpha2(&code).ok().map(|c| c.alpha2);
+                assert_eq!(usage_location(&code), expected, "{code}");
+            }
+        }
     }
 
     #[test]

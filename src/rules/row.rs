@@ -40,7 +40,13 @@ impl<'a> Row<'a> {
 
     /// The value with surrounding spaces trimmed (SPEC §4).
     pub fn get(&self, col: Column) -> &'a str {
-        self.raw(col).trim()
+        let v = self.raw(col);
+        // Most values start and end with a visible ASCII character, and
+        // then there is nothing to trim.
+        match (v.as_bytes().first(), v.as_bytes().last()) {
+            (Some(0x21..=0x7e), Some(0x21..=0x7e)) => v,
+            _ => v.trim(),
+        }
     }
 
     /// Whether no field has a control character (C0, DEL, C1, or the
