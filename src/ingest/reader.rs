@@ -28,6 +28,7 @@ use crate::rules::{Code, Finding};
 #[derive(Debug)]
 pub struct Piece {
     parsed: Parsed,
+
     /// Line breaks before the piece.
     line_base: u64,
     /// Records before the piece.
