@@ -2,16 +2,15 @@
 //! store, the verification pass with its progress bar and annotated copy,
 //! the seat check, and publishing the log.
 
-use std::cell::RefCell;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::Ctx;
 use super::tenant::check_location;
 use crate::cli::{BatchArgs, Format, Role, SignIn};
 use crate::error::{Error, Result};
-use crate::ingest::encoding::{self, Sniff, TextEncoding};
+use crate::ingest::encoding::{self, Sniff, SniffSlot};
 use crate::ingest::{CsvInput, Source};
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
@@ -151,13 +150,13 @@ pub struct Annotate<'a> {
 /// Reads and verifies the file of `args`, writing the annotated copy as it
 /// goes. With `keep_users`, the valid rows come back as users.
 ///
-/// The sniff (is the whole file UTF-8, no NUL byte; the digest for a
-/// commit) reads the whole file, and so does the verification; rather than
-/// one after the other, they run side by side, the verification taking the
-/// encoding the file's first bytes announce. Nothing is reported before the
-/// sniff confirms it; when the sniff finds otherwise (a file without BOM
-/// that is not UTF-8 is Windows-1252), the verification starts again with
-/// the right encoding.
+/// The file is read once: the verification takes the encoding the first
+/// bytes announce (a BOM, else UTF-8) while the bytes it reads are sniffed
+/// (is the whole file UTF-8, is there a NUL byte; the digest for a
+/// commit). The annotated copy is written beside its place and only moved
+/// there once the sniff agrees. When it does not (a file without BOM that
+/// is not UTF-8 is Windows-1252), the verification runs again with the
+/// right encoding; a NUL byte refuses the file as before.
 pub fn verify_file(
     ctx: &Ctx,
     args: &BatchArgs,
@@ -169,93 +168,106 @@ pub fn verify_file(
     let source = Source::from_arg(&args.file)?;
     let guess = encoding::guess(&source)?;
     let bar = ctx.progress.bytes(source.size(), "verifying");
-    let (sniff, read_time, outcome) = std::thread::scope(|s| -> Result<_> {
-        let sniffing = s.spawn(|| {
-            // Only a commit records the file's digest.
-            let sniff = encoding::sniff(&source, keep_users);
-            (sniff, started.elapsed())
-        });
-        let mut pending = Some(sniffing);
-        let mut sniffed: Option<(Sniff, Duration)> = None;
-        let mut wait = || -> Result<TextEncoding> {
-            if let Some(handle) = pending.take() {
-                let (sniff, took) = handle
-                    .join()
-                    .map_err(|_| Error::input(source.name(), "the encoding check stopped"))?;
-                sniffed = Some((sniff?, took));
-            }
-            Ok(sniffed.as_ref().map_or(guess, |(s, _)| s.encoding))
-        };
-        let first = match CsvInput::open(&source, &Sniff::assumed(guess), &bar) {
-            Ok(mut input) => verify_input(&mut input, plan, keep_users, annotate, || {
-                Ok(wait()? == guess)
-            }),
-            // The file is refused as what it seemed; it may be something else.
-            Err(e) if wait()? == guess => Err(e),
-            Err(_) => Ok(None),
-        };
-        let outcome = first?;
-        wait()?;
-        let (sniff, read_time) = sniffed
-            .ok_or_else(|| Error::input(source.name(), "the encoding check did not finish"))?;
-        let outcome = match outcome {
-            Some(outcome) => outcome,
-            None => {
-                let mut input = CsvInput::open(&source, &sniff, &bar)?;
-                verify_input(&mut input, plan, keep_users, annotate, || Ok(true))?
-                    .ok_or_else(|| Error::input(source.name(), "the verification stopped"))?
-            }
-        };
-        Ok((sniff, read_time, outcome))
-    })?;
+    let slot = SniffSlot::default();
+    let assumed = Sniff::assumed(guess);
+    let first = CsvInput::open_sniffing(&source, &assumed, &bar, keep_users, slot.clone())
+        .and_then(|mut input| verify_input(&mut input, plan, keep_users, annotate));
+    let sniffed = slot.lock().ok().and_then(|mut s| s.take());
+    // Stopped before the end of the file (an error): sniff it all.
+    let sniff = sniffed.unwrap_or_else(|| encoding::sniff(&source, keep_users));
+    let outcome = match (sniff, first) {
+        (Err(refused), first) => {
+            discard(first);
+            return Err(refused);
+        }
+        (Ok(sniff), first) if sniff.encoding == guess => (sniff, first?),
+        (Ok(sniff), first) => {
+            discard(first);
+            let mut input = CsvInput::open(&source, &sniff, &bar)?;
+            let outcome = verify_input(&mut input, plan, keep_users, annotate)?;
+            (sniff, outcome)
+        }
+    };
+    let (sniff, (outcome, annotated)) = outcome;
+    if let Some(copy) = annotated {
+        copy.keep()?;
+    }
     bar.finish_and_clear();
     Ok(Verified {
         source,
         sniff,
         outcome,
-        read_time,
-        verify_time: started.elapsed().saturating_sub(read_time),
+        read_time: Duration::ZERO,
+        verify_time: started.elapsed(),
     })
 }
 
-/// Verifies an open input, writing the annotated copy when asked; `None`
-/// when `gate` said the input was opened on a wrong assumption. The copy is
-/// only created once the gate has said yes.
+/// Drops what a verification on a wrong assumption wrote.
+fn discard(attempt: Result<(Outcome, Option<PartialCopy>)>) {
+    if let Ok((_, Some(copy))) = attempt {
+        copy.discard();
+    }
+}
+
+/// An annotated copy written beside its place, until the verification
+/// that wrote it is confirmed.
+struct PartialCopy {
+    partial: PathBuf,
+    path: PathBuf,
+}
+
+impl PartialCopy {
+    fn keep(self) -> Result<()> {
+        std::fs::rename(&self.partial, &self.path).map_err(|e| Error::io(self.path.display(), e))
+    }
+
+    fn discard(self) {
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}
+
+/// Verifies an open input, writing the annotated copy (beside its place)
+/// when asked.
 fn verify_input(
     input: &mut CsvInput,
     plan: &BatchPlan,
     keep_users: bool,
     annotate: Option<Annotate>,
-    gate: impl FnOnce() -> Result<bool>,
-) -> Result<Option<Outcome>> {
-    let annotated: RefCell<Option<(AnnotatedWriter, bool)>> = RefCell::new(None);
-    let (header, delimiter) = (input.header.clone(), input.dialect.delimiter);
-    let confirm = || -> Result<bool> {
-        if !gate()? {
-            return Ok(false);
+) -> Result<(Outcome, Option<PartialCopy>)> {
+    let mut annotated = match annotate {
+        Some(a) => {
+            let mut partial = a.path.as_os_str().to_owned();
+            partial.push(".partial");
+            let partial = PathBuf::from(partial);
+            let w = AnnotatedWriter::create(&partial, &input.header, input.dialect.delimiter)?;
+            let copy = PartialCopy {
+                partial,
+                path: a.path.to_path_buf(),
+            };
+            Some((w, a.invalid_only, copy))
         }
-        if let Some(a) = annotate {
-            let w = AnnotatedWriter::create(a.path, &header, delimiter)?;
-            *annotated.borrow_mut() = Some((w, a.invalid_only));
-        }
-        Ok(true)
+        None => None,
     };
-    let outcome =
-        verify::run_gated(
-            input,
-            &plan.view,
-            keep_users,
-            confirm,
-            |rec, findings| match annotated.borrow_mut().as_mut() {
-                Some((_, true)) if !findings.iter().any(Finding::is_error) => Ok(()),
-                Some((w, _)) => w.row(rec, findings),
-                None => Ok(()),
-            },
-        )?;
-    if let Some((w, _)) = annotated.into_inner() {
-        w.finish()?;
+    let outcome = verify::run(
+        input,
+        &plan.view,
+        keep_users,
+        |rec, findings| match &mut annotated {
+            Some((_, true, _)) if !findings.iter().any(Finding::is_error) => Ok(()),
+            Some((w, _, _)) => w.row(rec, findings),
+            None => Ok(()),
+        },
+    );
+    let Some((w, _, copy)) = annotated else {
+        return Ok((outcome?, None));
+    };
+    match outcome.and_then(|o| w.finish().map(|()| o)) {
+        Ok(outcome) => Ok((outcome, Some(copy))),
+        Err(e) => {
+            copy.discard();
+            Err(e)
+        }
     }
-    Ok(outcome)
 }
 
 /// `insufficient_seats` findings for `needed` users against the plan's

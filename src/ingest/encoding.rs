@@ -94,75 +94,173 @@ const CHUNK: usize = 4 << 20;
 pub fn sniff(source: &Source, digest: bool) -> Result<Sniff, Error> {
     let mut input = source.open()?;
     let mut buf = vec![0u8; CHUNK];
-    let mut hasher = Sha256::new();
-    let mut total: u64 = 0;
-    // Bytes of an incomplete UTF-8 sequence carried over a chunk boundary.
-    let mut carry: Vec<u8> = Vec::with_capacity(4);
-    let mut encoding: Option<TextEncoding> = None;
-    let mut invalid_at: Option<u64> = None;
-    let mut nul_at: Option<u64> = None;
-
+    let mut sniffer = Sniffer::new(digest);
     loop {
         let n = read_full(&mut input, &mut buf).map_err(|e| Error::io(source.name(), e))?;
         if n == 0 {
             break;
         }
-        let chunk = &buf[..n];
-        if digest {
-            hasher.update(chunk);
+        sniffer.update(&buf[..n]);
+    }
+    sniffer.finish(&source.name())
+}
+
+/// The sniff, fed as the bytes go by: by [`sniff`], or by a
+/// [`SniffingReader`] under the reader of a verification that assumed the
+/// encoding, so that the file is read once.
+pub struct Sniffer {
+    digest: Option<Sha256>,
+    total: u64,
+    /// The first bytes, until there are enough to look for a BOM.
+    head: Vec<u8>,
+    encoding: Option<TextEncoding>,
+    /// Bytes of an incomplete UTF-8 sequence carried over a chunk boundary.
+    carry: Vec<u8>,
+    invalid_at: Option<u64>,
+    nul_at: Option<u64>,
+}
+
+impl Sniffer {
+    pub fn new(digest: bool) -> Self {
+        Sniffer {
+            digest: digest.then(Sha256::new),
+            total: 0,
+            head: Vec::new(),
+            encoding: None,
+            carry: Vec::with_capacity(4),
+            invalid_at: None,
+            nul_at: None,
         }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        if self.encoding.is_none() {
+            self.head.extend_from_slice(chunk);
+            if self.head.len() >= BOM_UTF8.len() {
+                let head = std::mem::take(&mut self.head);
+                self.decide(&head);
+                self.scan(&head);
+            }
+            return;
+        }
+        self.scan(chunk);
+    }
+
+    fn decide(&mut self, head: &[u8]) {
+        self.encoding = Some(if head.starts_with(b"\xFF\xFE") {
+            TextEncoding::Utf16Le
+        } else if head.starts_with(b"\xFE\xFF") {
+            TextEncoding::Utf16Be
+        } else if head.starts_with(BOM_UTF8) {
+            TextEncoding::Utf8Bom
+        } else {
+            TextEncoding::Utf8
+        });
+    }
+
+    fn scan(&mut self, chunk: &[u8]) {
+        if let Some(h) = &mut self.digest {
+            h.update(chunk);
+        }
+        let start = self.total;
+        self.total += chunk.len() as u64;
         let mut body = chunk;
-        if encoding.is_none() {
-            encoding = Some(if chunk.starts_with(b"\xFF\xFE") {
-                TextEncoding::Utf16Le
-            } else if chunk.starts_with(b"\xFE\xFF") {
-                TextEncoding::Utf16Be
-            } else if chunk.starts_with(BOM_UTF8) {
-                body = &chunk[3..];
-                TextEncoding::Utf8Bom
-            } else {
-                TextEncoding::Utf8
-            });
+        if start == 0 && self.encoding == Some(TextEncoding::Utf8Bom) {
+            body = &chunk[BOM_UTF8.len()..];
         }
-        let utf16 = matches!(
-            encoding,
+        if matches!(
+            self.encoding,
             Some(TextEncoding::Utf16Le | TextEncoding::Utf16Be)
-        );
-        if !utf16 {
-            if nul_at.is_none()
-                && let Some(i) = memchr::memchr(0, body)
-            {
-                nul_at = Some(total + (n - body.len()) as u64 + i as u64);
-            }
-            if invalid_at.is_none() {
-                invalid_at = check_utf8(&mut carry, body).map(|i| total + i as u64);
-            }
+        ) {
+            return;
         }
-        total += n as u64;
+        let offset = start + (chunk.len() - body.len()) as u64;
+        if self.nul_at.is_none()
+            && let Some(i) = memchr::memchr(0, body)
+        {
+            self.nul_at = Some(offset + i as u64);
+        }
+        if self.invalid_at.is_none() {
+            self.invalid_at = check_utf8(&mut self.carry, body).map(|i| offset + i as u64);
+        }
     }
-    if invalid_at.is_none() && !carry.is_empty() {
-        // The file ends inside a multi-byte sequence.
-        invalid_at = Some(total - carry.len() as u64);
+
+    /// What the bytes seen say; a NUL byte refuses the file (`name` is
+    /// how messages name it).
+    pub fn finish(mut self, name: &str) -> Result<Sniff, Error> {
+        if self.encoding.is_none() {
+            let head = std::mem::take(&mut self.head);
+            self.decide(&head);
+            self.scan(&head);
+        }
+        let mut invalid_at = self.invalid_at;
+        if invalid_at.is_none() && !self.carry.is_empty() {
+            // The file ends inside a multi-byte sequence.
+            invalid_at = Some(self.total - self.carry.len() as u64);
+        }
+        if let Some(at) = self.nul_at {
+            return Err(Error::input(
+                name,
+                format!(
+                    "is not a text file (a NUL byte at offset {at}); save it from Excel as \
+                     \"CSV UTF-8 (Comma delimited)\", or as \"Unicode Text\", which starts with a BOM"
+                ),
+            ));
+        }
+        let mut encoding = self.encoding.unwrap_or(TextEncoding::Utf8);
+        if invalid_at.is_some() {
+            encoding = TextEncoding::Windows1252;
+        }
+        Ok(Sniff {
+            encoding,
+            invalid_utf8_at: invalid_at,
+            sha256: self.digest.map(|h| h.finalize().into()),
+            bytes: self.total,
+        })
     }
-    if let Some(at) = nul_at {
-        return Err(Error::input(
-            source.name(),
-            format!(
-                "is not a text file (a NUL byte at offset {at}); save it from Excel as \
-                 \"CSV UTF-8 (Comma delimited)\", or as \"Unicode Text\", which starts with a BOM"
-            ),
-        ));
+}
+
+/// Where a [`SniffingReader`] leaves its sniff when the input ends.
+pub type SniffSlot = std::sync::Arc<std::sync::Mutex<Option<Result<Sniff, Error>>>>;
+
+/// A reader that sniffs what passes through it; at the end of the input
+/// the sniff is left in its slot.
+pub struct SniffingReader<R> {
+    inner: R,
+    sniffer: Option<Sniffer>,
+    name: String,
+    slot: SniffSlot,
+}
+
+impl<R: Read> SniffingReader<R> {
+    pub fn new(inner: R, digest: bool, name: String, slot: SniffSlot) -> Self {
+        SniffingReader {
+            inner,
+            sniffer: Some(Sniffer::new(digest)),
+            name,
+            slot,
+        }
     }
-    let mut encoding = encoding.unwrap_or(TextEncoding::Utf8);
-    if invalid_at.is_some() {
-        encoding = TextEncoding::Windows1252;
+}
+
+impl<R: Read> Read for SniffingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match (n, self.sniffer.take()) {
+            (0, Some(sniffer)) if !buf.is_empty() => {
+                let sniff = sniffer.finish(&self.name);
+                if let Ok(mut slot) = self.slot.lock() {
+                    *slot = Some(sniff);
+                }
+            }
+            (_, Some(mut sniffer)) => {
+                sniffer.update(&buf[..n]);
+                self.sniffer = Some(sniffer);
+            }
+            (_, None) => {}
+        }
+        Ok(n)
     }
-    Ok(Sniff {
-        encoding,
-        invalid_utf8_at: invalid_at,
-        sha256: digest.then(|| hasher.finalize().into()),
-        bytes: total,
-    })
 }
 
 /// Validates `body` as the continuation of a UTF-8 stream whose last

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::blocks::{self, Block, BlockReader, ReadAhead};
 use super::dialect::{self, Dialect};
-use super::encoding::{self, Sniff, TextEncoding};
+use super::encoding::{self, Sniff, SniffSlot, SniffingReader, TextEncoding};
 use super::header::{HeaderMap, HeaderProblem};
 use super::records::{self, Parsed, Record};
 use super::source::Source;
@@ -110,8 +110,39 @@ impl CsvInput {
         progress: &ProgressBar,
         sizes: ReadSizes,
     ) -> Result<CsvInput, Error> {
+        Self::open_raw(source, source.open()?, sniff, progress, sizes)
+    }
+
+    /// Opens `source` on the assumption that it is in the encoding
+    /// `assumed` says, while the bytes read are sniffed: when the reading
+    /// reaches the end of the file, the sniff is in `slot`, to confirm the
+    /// assumption (or not) without reading the file twice.
+    pub fn open_sniffing(
+        source: &Source,
+        assumed: &Sniff,
+        progress: &ProgressBar,
+        digest: bool,
+        slot: SniffSlot,
+    ) -> Result<CsvInput, Error> {
+        let raw = SniffingReader::new(source.open()?, digest, source.name(), slot);
+        Self::open_raw(
+            source,
+            Box::new(raw),
+            assumed,
+            progress,
+            ReadSizes::default(),
+        )
+    }
+
+    fn open_raw(
+        source: &Source,
+        raw: Box<dyn Read + Send>,
+        sniff: &Sniff,
+        progress: &ProgressBar,
+        sizes: ReadSizes,
+    ) -> Result<CsvInput, Error> {
         let name = source.name();
-        let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(source.open()?));
+        let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(raw));
         let text: Box<dyn Read + Send> =
             Box::new(FullReads(encoding::utf8_reader(raw, sniff.encoding)));
         let mut blocks = BlockReader::new(text);

@@ -136,33 +136,8 @@ pub fn run(
     input: &mut CsvInput,
     tenant: &TenantView,
     keep_users: bool,
-    on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
-) -> Result<Outcome> {
-    let outcome = run_gated(input, tenant, keep_users, || Ok(true), on_row)?;
-    Ok(outcome.unwrap_or_else(|| Outcome {
-        log: empty_log(input),
-        users: Vec::new(),
-    }))
-}
-
-/// [`run`] on an input opened on an assumption (its encoding, while the
-/// full sniff is still running): `gate` is asked once, before the first
-/// record reaches `on_row` (or at the end when there is none); when it says
-/// no, the run stops and returns `None`, having reported nothing.
-pub fn run_gated(
-    input: &mut CsvInput,
-    tenant: &TenantView,
-    keep_users: bool,
-    gate: impl FnOnce() -> Result<bool>,
     mut on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
-) -> Result<Option<Outcome>> {
-    let mut gate = Some(gate);
-    let mut open_gate = move || -> Result<bool> {
-        match gate.take() {
-            Some(g) => g(),
-            None => Ok(true),
-        }
-    };
+) -> Result<Outcome> {
     let mut log = empty_log(input);
     for f in input.notices.drain(..) {
         log.push_batch_finding(f);
@@ -173,7 +148,7 @@ pub fn run_gated(
     // The reader stays at most one block ahead of the thread that counts
     // and writes, so memory holds about three blocks whatever the size of
     // the file.
-    let go = std::thread::scope(|scope| -> Result<bool> {
+    std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(1);
         let header = &header;
         scope.spawn(move || {
@@ -202,14 +177,7 @@ pub fn run_gated(
                 }
             }
         });
-        let mut gated = false;
         for block in rx {
-            if !gated {
-                gated = true;
-                if !open_gate()? {
-                    return Ok(false);
-                }
-            }
             let (pieces, rows) = block?;
             for (piece, rows) in pieces.iter().zip(rows) {
                 for (rec, mut c) in piece.records().zip(rows) {
@@ -220,9 +188,9 @@ pub fn run_gated(
                 }
             }
         }
-        Ok(gated || open_gate()?)
+        Ok(())
     })?;
-    Ok(go.then_some(Outcome { log, users }))
+    Ok(Outcome { log, users })
 }
 
 /// The log of `input` before any record.
