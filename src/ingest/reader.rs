@@ -44,6 +44,16 @@ impl Piece {
         self.parsed.is_empty()
     }
 
+    /// Line breaks before the piece.
+    pub fn line_base(&self) -> u64 {
+        self.line_base
+    }
+
+    /// Records before the piece.
+    pub fn record_base(&self) -> u64 {
+        self.record_base
+    }
+
     /// The records, in file order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
         self.parsed
@@ -187,6 +197,20 @@ impl CsvInput {
     /// The records of the next block, in pieces, in file order; `None` at
     /// the end of the file.
     pub fn next_pieces(&mut self) -> Result<Option<Vec<Piece>>, Error> {
+        let pieces = self.next_checked(|_| ())?;
+        Ok(pieces.map(|p| p.into_iter().map(|(piece, ())| piece).collect()))
+    }
+
+    /// [`CsvInput::next_pieces`], each piece handed to `check` on the core
+    /// that parsed it, while its text is still in that core's cache. `check`
+    /// sees the piece numbered from its own start (lines and records from
+    /// 1): the numbers before it are only known once every piece before it
+    /// is parsed, so what `check` makes is moved on by the returned piece's
+    /// [`Piece::line_base`] and [`Piece::record_base`].
+    pub fn next_checked<T: Send>(
+        &mut self,
+        check: impl Fn(&Piece) -> T + Sync,
+    ) -> Result<Option<Vec<(Piece, T)>>, Error> {
         let block = match self.pending.take() {
             Some(b) => b,
             None => {
@@ -205,7 +229,15 @@ impl CsvInput {
         let delimiter = self.dialect.delimiter;
         let parse = |r: &std::ops::Range<usize>| {
             let at_eof = block.last && r.end == bytes.len();
-            records::parse(&bytes[r.clone()], delimiter, at_eof, usize::MAX)
+            let parsed = records::parse(&bytes[r.clone()], delimiter, at_eof, usize::MAX)?;
+            let piece = Piece {
+                parsed,
+                line_base: 0,
+                record_base: 0,
+            };
+            // A piece that ended inside a quoted field is parsed again.
+            let checked = piece.parsed.complete.then(|| check(&piece));
+            Ok((piece, checked))
         };
         let mut ranges = blocks::pieces(bytes, self.sizes.piece);
         let mut parsed = ranges
@@ -219,7 +251,7 @@ impl CsvInput {
         // open at the end of the block waits for the next one.
         let (mut i, mut widened) = (0, false);
         while i < parsed.len() {
-            if parsed[i].complete {
+            if parsed[i].0.parsed.complete {
                 (i, widened) = (i + 1, false);
                 continue;
             }
@@ -238,15 +270,12 @@ impl CsvInput {
 
         let pieces = parsed
             .into_iter()
-            .map(|parsed| {
-                let piece = Piece {
-                    line_base: self.line_base,
-                    record_base: self.records,
-                    parsed,
-                };
+            .filter_map(|(mut piece, checked)| {
+                piece.line_base = self.line_base;
+                piece.record_base = self.records;
                 self.line_base += piece.parsed.breaks;
                 self.records += piece.len() as u64;
-                piece
+                Some((piece, checked?))
             })
             .collect();
         Ok(Some(pieces))

@@ -80,6 +80,22 @@ struct CheckedRow {
     user: Option<Box<NewUser>>,
 }
 
+impl CheckedRow {
+    /// Moves the row's numbers on by the lines and records before its
+    /// piece.
+    fn rebase(&mut self, lines: u64, records: u64) {
+        self.line += lines;
+        for f in &mut self.findings {
+            f.line += lines;
+            f.record += records;
+        }
+        if let Some(u) = &mut self.user {
+            u.line += lines;
+            u.record += records;
+        }
+    }
+}
+
 /// The checks of one row that need no other row: every rule, and whether
 /// the tenant has the name already.
 fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bool) -> CheckedRow {
@@ -154,22 +170,21 @@ pub fn run(
         scope.spawn(move || {
             let mut repeats = Repeats::default();
             loop {
-                let pieces = match input.next_pieces() {
-                    Ok(Some(pieces)) => pieces,
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
+                // Each piece is checked by the core that parsed it.
+                let check = |p: &Piece| -> Vec<CheckedRow> {
+                    p.records()
+                        .map(|rec| check_row(&rec, header, tenant, keep_users))
+                        .collect()
                 };
-                let mut rows: Vec<Vec<CheckedRow>> = pieces
-                    .par_iter()
-                    .map(|p| {
-                        p.records()
-                            .map(|rec| check_row(&rec, header, tenant, keep_users))
-                            .collect()
-                    })
-                    .collect();
+                let (pieces, mut rows): (Vec<Piece>, Vec<Vec<CheckedRow>>) =
+                    match input.next_checked(check) {
+                        Ok(Some(checked)) => checked.into_iter().unzip(),
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            break;
+                        }
+                    };
                 repeats.check(&pieces, &mut rows, header);
                 if tx.send(Ok((pieces, rows))).is_err() {
                     // The caller stopped (an error writing the annotated copy).
@@ -232,10 +247,14 @@ impl Repeats {
     /// Adds the cross-row findings (repeats in the file, existing users of
     /// the tenant) to the rows of one block, the next in file order.
     fn check(&mut self, pieces: &[Piece], rows: &mut [Vec<CheckedRow>], header: &HeaderMap) {
-        // (piece, row, key, line) of each name, by shard, in file order.
+        // (piece, row, key, line) of each name, by shard, in file order;
+        // on the way, the rows' numbers move on from their piece's start to
+        // the file's.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
-        for (p, rows) in rows.iter().enumerate() {
-            for (r, c) in rows.iter().enumerate() {
+        for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
+            let (lines, records) = (piece.line_base(), piece.record_base());
+            for (r, c) in rows.iter_mut().enumerate() {
+                c.rebase(lines, records);
                 if let Some(key) = c.key {
                     by_shard[key.shard(SHARDS)].push((p, r, key, c.line));
                 }
