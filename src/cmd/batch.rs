@@ -234,33 +234,22 @@ fn verify_input(
     keep_users: bool,
     annotate: Option<Annotate>,
 ) -> Result<(Outcome, Option<PartialCopy>)> {
-    let mut annotated = match annotate {
-        Some(a) => {
-            let mut partial = a.path.as_os_str().to_owned();
-            partial.push(".partial");
-            let partial = PathBuf::from(partial);
-            let w = AnnotatedWriter::create(&partial, &input.header, input.dialect.delimiter)?;
-            let copy = PartialCopy {
-                partial,
-                path: a.path.to_path_buf(),
-            };
-            Some((w, a.invalid_only, copy))
+    let Some(a) = annotate else {
+        return Ok((verify::run_quietly(input, &plan.view, keep_users)?, None));
+    };
+    let mut partial = a.path.as_os_str().to_owned();
+    partial.push(".partial");
+    let copy = PartialCopy {
+        partial: PathBuf::from(partial),
+        path: a.path.to_path_buf(),
+    };
+    let mut w = AnnotatedWriter::create(&copy.partial, &input.header, input.dialect.delimiter)?;
+    let outcome = verify::run(input, &plan.view, keep_users, |rec, findings| {
+        if a.invalid_only && !findings.iter().any(Finding::is_error) {
+            return Ok(());
         }
-        None => None,
-    };
-    let outcome = verify::run(
-        input,
-        &plan.view,
-        keep_users,
-        |rec, findings| match &mut annotated {
-            Some((_, true, _)) if !findings.iter().any(Finding::is_error) => Ok(()),
-            Some((w, _, _)) => w.row(rec, findings),
-            None => Ok(()),
-        },
-    );
-    let Some((w, _, copy)) = annotated else {
-        return Ok((outcome?, None));
-    };
+        w.row(rec, findings)
+    });
     match outcome.and_then(|o| w.finish().map(|()| o)) {
         Ok(outcome) => Ok((outcome, Some(copy))),
         Err(e) => {

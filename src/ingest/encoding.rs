@@ -288,7 +288,9 @@ fn check_utf8(carry: &mut Vec<u8>, mut body: &[u8]) -> Option<usize> {
         }
         carry.clear();
     }
-    match std::str::from_utf8(body) {
+    // Every byte of every file goes through here: simdutf8 validates
+    // several times faster than std, with the same error positions.
+    match simdutf8::compat::from_utf8(body) {
         Ok(_) => None,
         Err(e) => match e.error_len() {
             Some(_) => Some(consumed + e.valid_up_to()),

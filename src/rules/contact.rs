@@ -14,18 +14,24 @@ const LABEL: ByteSet = ByteSet::new(true, b"-");
 /// Digits, spaces and `+ - ( ) .`, at least one digit, and an optional
 /// extension `x123` at the end.
 pub fn is_phone(value: &str) -> bool {
-    // Every allowed character is ASCII, so bytes will do.
+    // One pass over the bytes (every allowed character is ASCII): the
+    // number up to an `x`, then the extension's digits.
     let v = value.as_bytes();
-    let (number, ext) = match v.iter().position(|&b| b == b'x' || b == b'X') {
-        Some(i) => (&v[..i], Some(&v[i + 1..])),
-        None => (v, None),
-    };
-    let number_ok = number.iter().any(u8::is_ascii_digit) && PHONE.all(number);
-    let ext_ok = ext.is_none_or(|e| {
-        let e = e.trim_ascii_start();
-        !e.is_empty() && e.iter().all(u8::is_ascii_digit)
-    });
-    number_ok && ext_ok
+    let mut digits = false;
+    let mut i = 0;
+    while i < v.len() {
+        let b = v[i];
+        if b == b'x' || b == b'X' {
+            let ext = v[i + 1..].trim_ascii_start();
+            return digits && !ext.is_empty() && ext.iter().all(u8::is_ascii_digit);
+        }
+        if !PHONE.contains(b) {
+            return false;
+        }
+        digits |= b.is_ascii_digit();
+        i += 1;
+    }
+    digits
 }
 
 /// A deliverable address: valid syntax (the validator crate) and a domain

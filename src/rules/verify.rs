@@ -152,7 +152,27 @@ pub fn run(
     input: &mut CsvInput,
     tenant: &TenantView,
     keep_users: bool,
-    mut on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
+    on_row: impl FnMut(&Record<'_>, &[Finding]) -> Result<()>,
+) -> Result<Outcome> {
+    run_with(input, tenant, keep_users, Some(on_row))
+}
+
+/// [`run`] when no one looks at the records as they go (no annotated
+/// copy): the reporting thread then never touches their text.
+pub fn run_quietly(input: &mut CsvInput, tenant: &TenantView, keep_users: bool) -> Result<Outcome> {
+    run_with(
+        input,
+        tenant,
+        keep_users,
+        None::<fn(&Record<'_>, &[Finding]) -> Result<()>>,
+    )
+}
+
+fn run_with(
+    input: &mut CsvInput,
+    tenant: &TenantView,
+    keep_users: bool,
+    mut on_row: Option<impl FnMut(&Record<'_>, &[Finding]) -> Result<()>>,
 ) -> Result<Outcome> {
     let mut log = empty_log(input);
     for f in input.notices.drain(..) {
@@ -195,9 +215,13 @@ pub fn run(
         for block in rx {
             let (pieces, rows) = block?;
             for (piece, rows) in pieces.iter().zip(rows) {
-                for (rec, mut c) in piece.records().zip(rows) {
+                if let Some(on_row) = on_row.as_mut() {
+                    for (rec, c) in piece.records().zip(&rows) {
+                        on_row(&rec, &c.findings)?;
+                    }
+                }
+                for mut c in rows {
                     count(&mut log, &c.findings);
-                    on_row(&rec, &c.findings)?;
                     log.findings.append(&mut c.findings);
                     users.extend(c.user.map(|u| *u));
                 }
