@@ -4,9 +4,11 @@
 //! ("Unicode text"), or in the Windows code page (Windows-1252 on Western
 //! systems). A BOM decides; without one, a file that is entirely valid UTF-8
 //! is UTF-8, and anything else is read as Windows-1252 with a warning (SPEC
-//! §4). Deciding needs the whole file, so [`sniff`] makes one streaming pass
-//! first; on the same pass it computes the file's SHA-256 for the batch
-//! record, so a commit reads the bytes no more often than a verify.
+//! §4). Deciding needs the whole file. A verification does not wait for it:
+//! it reads on the encoding the first bytes announce ([`guess`]) through a
+//! [`SniffingReader`], which feeds every raw byte to a [`Sniffer`] (and the
+//! SHA-256 of the batch record), and the answer is checked when the reading
+//! ends; [`sniff`] is the same on a pass of its own.
 
 use std::io::{self, Read};
 

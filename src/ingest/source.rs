@@ -1,8 +1,9 @@
 //! Where the CSV bytes come from: a file on disk, or standard input (`-`).
 //!
-//! Standard input is read into memory once, because reading happens in two
-//! passes (encoding sniff, then parse) and a pipe cannot be rewound. Files
-//! are opened once per pass and streamed, so their size does not matter.
+//! Standard input is read into memory once, because a file may need a
+//! second pass (a Windows-1252 file is only known as such at its end, and
+//! is then read again) and a pipe cannot be rewound. Files are opened once
+//! per pass and streamed, so their size does not matter.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
