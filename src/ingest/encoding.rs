@@ -431,6 +431,40 @@ mod tests {
         out
     }
 
+    /// Fed a byte at a time (a reader may return that little), the sniffer
+    /// says what one pass over the whole file says.
+    #[test]
+    fn byte_at_a_time_sniffs_the_same() {
+        let inputs: [&[u8]; 8] = [
+            b"a,b\r\nJos\xC3\xA9,x\r\n",
+            b"\xEF\xBB\xBFa,b",
+            b"\xEF\xBB",
+            b"\xFF\xFEa\0b\0",
+            b"Jos\xE9",
+            b"a\0b",
+            b"caf\xC3",
+            b"",
+        ];
+        for input in inputs {
+            let whole = sniff(&Source::from_bytes("t", input.to_vec()), true);
+            let mut sniffer = Sniffer::new(true);
+            for b in input {
+                sniffer.update(std::slice::from_ref(b));
+            }
+            let bytewise = sniffer.finish("t");
+            match (whole, bytewise) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.encoding, b.encoding, "{input:?}");
+                    assert_eq!(a.invalid_utf8_at, b.invalid_utf8_at, "{input:?}");
+                    assert_eq!(a.sha256, b.sha256, "{input:?}");
+                    assert_eq!(a.bytes, b.bytes, "{input:?}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{input:?}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+    }
+
     #[test]
     fn detects_each_encoding() {
         assert_eq!(sniff_bytes(b"a,b").encoding, TextEncoding::Utf8);
