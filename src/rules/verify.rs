@@ -3,12 +3,12 @@
 //!
 //! One thread reads the file a block at a time and has its pieces parsed
 //! and checked by the per-row rules, which are pure, on all cores (rayon);
-//! the existing users of the tenant are looked up there too. Repeats in the
-//! file are found block by block in many small shards of the name index,
-//! also on all cores: each shard sees its names in file order, so "the
-//! first line" of a duplicate is always the earliest one. The calling
-//! thread takes the checked blocks in file order, counts and reports them,
-//! while the next block is already being parsed.
+//! the existing users of the tenant are looked up there too. The calling
+//! thread takes the checked blocks in file order and finds the repeats in
+//! the file, block by block, in many small shards of the name index, also
+//! on all cores: each shard sees its names in file order, so "the first
+//! line" of a duplicate is always the earliest one. Then it counts and
+//! reports the block, while the next block is already being parsed.
 
 use std::sync::mpsc;
 
@@ -188,7 +188,6 @@ fn run_with(
         let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(1);
         let header = &header;
         scope.spawn(move || {
-            let mut repeats = Repeats::default();
             loop {
                 // Each piece is checked by the core that parsed it.
                 let check = |p: &Piece| -> Vec<CheckedRow> {
@@ -196,7 +195,7 @@ fn run_with(
                         .map(|rec| check_row(&rec, header, tenant, keep_users))
                         .collect()
                 };
-                let (pieces, mut rows): (Vec<Piece>, Vec<Vec<CheckedRow>>) =
+                let (pieces, rows): (Vec<Piece>, Vec<Vec<CheckedRow>>) =
                     match input.next_checked(check) {
                         Ok(Some(checked)) => checked.into_iter().unzip(),
                         Ok(None) => break,
@@ -205,15 +204,18 @@ fn run_with(
                             break;
                         }
                     };
-                repeats.check(&pieces, &mut rows, header);
                 if tx.send(Ok((pieces, rows))).is_err() {
                     // The caller stopped (an error writing the annotated copy).
                     break;
                 }
             }
         });
+        // The repeats of a block are found here (on all cores, in shards)
+        // while the reading thread goes on with the next block.
+        let mut repeats = Repeats::default();
         for block in rx {
-            let (pieces, rows) = block?;
+            let (pieces, mut rows) = block?;
+            repeats.check(&pieces, &mut rows, header);
             for (piece, rows) in pieces.iter().zip(rows) {
                 if let Some(on_row) = on_row.as_mut() {
                     for (rec, c) in piece.records().zip(&rows) {
