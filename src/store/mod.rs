@@ -10,6 +10,7 @@
 pub mod batches;
 pub mod licenses;
 pub mod outbox;
+pub mod search;
 pub mod tenants;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub use tenants::{Domain, Tenant};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_search.sql"),
+    include_str!("migrations/0003_user_keys_search_segments.sql"),
 ];
 
 /// How long a writer waits for another one before giving up (exit 3).
