@@ -16,6 +16,7 @@ mod logs;
 mod notify;
 mod props;
 mod samples;
+mod search;
 mod security;
 mod snapshots;
 mod users;

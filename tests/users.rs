@@ -108,7 +108,7 @@ fn assert_seats_consistent(w: &Work, tenants: &[&str]) {
                 s["available"].as_i64().unwrap(),
             );
             let rows = w.count(&format!(
-                "SELECT count(*) FROM license_assignments a JOIN users u ON u.id = a.user_id \
+                "SELECT count(*) FROM license_assignments a JOIN users u ON u.key = a.user_key \
                  WHERE a.tenant_id = '{t}' AND a.sku = '{sku}' AND a.state = 'assigned' \
                  AND u.state = 'active' AND u.tenant_id = '{t}'"
             ));
@@ -380,14 +380,14 @@ fn delete_then_restore_gives_back_the_same_user_and_licences() {
     );
     assert_eq!(
         w.count(&format!(
-            "SELECT count(*) FROM license_assignments WHERE user_id = '{id}' \
-             AND sku = 'ENTERPRISEPACK' AND state = 'assigned'"
+            "SELECT count(*) FROM license_assignments \
+             WHERE user_key = (SELECT key FROM users WHERE id = '{id}') AND sku = 'ENTERPRISEPACK' AND state = 'assigned'"
         )),
         1
     );
     assert_eq!(
         w.count(&format!(
-            "SELECT count(*) FROM role_assignments WHERE user_id = '{id}'"
+            "SELECT count(*) FROM role_assignments WHERE user_key = (SELECT key FROM users WHERE id = '{id}')"
         )),
         1
     );
@@ -511,7 +511,7 @@ fn deleted_users_are_purged_after_thirty_days() {
     );
     assert_eq!(
         w.count(
-            "SELECT count(*) FROM license_assignments WHERE user_id NOT IN (SELECT id FROM users)"
+            "SELECT count(*) FROM license_assignments WHERE user_key NOT IN (SELECT key FROM users)"
         ),
         0
     );
@@ -608,7 +608,7 @@ fn a_tenant_never_reads_or_changes_another_tenants_users() {
         let mut s = c
             .prepare(
                 "SELECT u.id, u.upn, u.state, u.deleted_at, u.password_hash, u.force_change_password, \
-                 (SELECT group_concat(sku || ':' || state) FROM license_assignments a WHERE a.user_id = u.id) \
+                 (SELECT group_concat(sku || ':' || state) FROM license_assignments a WHERE a.user_key = u.key) \
                  FROM users u WHERE u.tenant_id = 'fabrikam' ORDER BY u.upn",
             )
             .unwrap();

@@ -241,18 +241,22 @@ impl Work {
     }
 
     /// Puts a user straight into the store (there is no command for it on
-    /// this branch yet), active or deleted.
+    /// this branch yet), active or deleted, with its search entry.
     pub fn add_user(&self, upn: &str, deleted: bool) {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let state = if deleted { "deleted" } else { "active" };
+        let key = onboard::store::users::search_key(upn, upn);
+        let segment = onboard::store::search::add(&conn, TENANT, state, &[&key]).unwrap()[0];
         conn.execute(
             "INSERT INTO users (id, tenant_id, upn, display_name, usage_location, password_hash, \
-             state, deleted_at, created_at) VALUES (?1, ?2, ?3, ?4, 'US', '$argon2id$test', ?5, ?6, 0)",
+             state, deleted_at, created_at, search_key, segment) \
+             VALUES (?1, ?2, ?3, ?4, 'US', '$argon2id$test', ?5, ?6, 0, ?7, ?8)",
             rusqlite::params![
                 uuid::Uuid::new_v4().to_string(),
                 TENANT,
                 upn,
                 upn,
-                if deleted { "deleted" } else { "active" },
+                state,
                 // Deleted just now: within the 30-day restore window.
                 deleted.then(|| {
                     std::time::SystemTime::now()
@@ -260,6 +264,8 @@ impl Work {
                         .unwrap()
                         .as_secs() as i64
                 }),
+                key,
+                segment,
             ],
         )
         .unwrap();
@@ -353,10 +359,21 @@ pub fn dump(db: &Path) -> String {
     let mut out = String::new();
     for t in tables {
         out.push_str(&format!("== {t}\n"));
-        let mut stmt = c
-            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
+        // Every column orders the rows: tables WITHOUT ROWID have no rowid.
+        let n: usize = c
+            .query_row(
+                &format!("SELECT count(*) FROM pragma_table_info('{t}')"),
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
-        let n = stmt.column_count();
+        let order: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        let mut stmt = c
+            .prepare(&format!(
+                "SELECT * FROM \"{t}\" ORDER BY {}",
+                order.join(", ")
+            ))
+            .unwrap();
         let mut rows = stmt.query([]).unwrap();
         while let Some(r) = rows.next().unwrap() {
             let cells: Vec<String> = (0..n)

@@ -175,9 +175,6 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
             .iter()
             .zip(hashes)
             .map(|(u, h)| UserRow {
-                // Time-ordered GUIDs: inserts append to the id index
-                // instead of splitting pages all over it.
-                id: uuid::Uuid::now_v7().to_string(),
                 user: u,
                 password_hash: h,
                 usage_location: u.usage_location.unwrap_or(plan.usage_location),

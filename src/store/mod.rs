@@ -10,6 +10,7 @@
 pub mod batches;
 pub mod licenses;
 pub mod outbox;
+pub mod search;
 pub mod tenants;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub use tenants::{Domain, Tenant};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_search.sql"),
+    include_str!("migrations/0003_user_keys_search_segments.sql"),
 ];
 
 /// How long a writer waits for another one before giving up (exit 3).
@@ -253,6 +255,69 @@ mod tests {
         drop(store);
         // Reopening applies nothing twice.
         Store::open(&path, Create::No).unwrap();
+    }
+
+    #[test]
+    fn migration_0003_rebuilds_a_0002_store_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        create_private_file(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.execute_batch(MIGRATIONS[1]).unwrap();
+        c.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO tenants VALUES ('a', 'A', 'a.onmicrosoft.com', 'US', 0);
+             INSERT INTO tenants VALUES ('b', 'B', 'b.onmicrosoft.com', 'US', 0);
+             INSERT INTO subscriptions VALUES ('a', 'SKU', 'Sku', 5, 0);
+             INSERT INTO users (id, tenant_id, upn, display_name, usage_location, password_hash,
+                 state, created_at, search_key)
+             VALUES ('g1', 'a', 'zoe@a.onmicrosoft.com', 'Zoë Smith', 'US', 'h', 'active', 0,
+                     'zoë smith zoe@a.onmicrosoft.com'),
+                    ('g2', 'a', 'bob@x.com', 'Bob Smith', 'US', 'h', 'deleted', 0,
+                     'bob smith bob@x.com'),
+                    ('g3', 'b', 'zoe@b.onmicrosoft.com', 'Zoë Smith', 'US', 'h', 'active', 0,
+                     'zoë smith zoe@b.onmicrosoft.com');
+             INSERT INTO license_assignments VALUES ('g1', 'a', 'SKU', 'assigned', 0);
+             INSERT INTO license_assignments VALUES ('g2', 'a', 'SKU', 'released', 0);
+             INSERT INTO role_assignments VALUES ('g2', 'user');",
+        )
+        .unwrap();
+        drop(c);
+        let store = Store::open(&path, Create::No).unwrap();
+        let keys: Vec<(i64, String)> = store
+            .conn
+            .prepare("SELECT key, id FROM users ORDER BY key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(keys, [(1, "g1".into()), (2, "g2".into()), (3, "g3".into())]);
+        let seats: Vec<(i64, String)> = store
+            .conn
+            .prepare("SELECT user_key, state FROM license_assignments ORDER BY user_key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(seats, [(1, "assigned".into()), (2, "released".into())]);
+        for t in ["a", "b"] {
+            assert_eq!(
+                search::problems(&store.conn, t).unwrap(),
+                Vec::<String>::new()
+            );
+        }
+        let all = users::StatusFilter::All;
+        let page = store.list_users("a", all, Some("SMITH"), 1, 20).unwrap();
+        let names: Vec<&str> = page.users.iter().map(|u| u.user_name.as_str()).collect();
+        assert_eq!(names, ["bob@x.com", "zoe@a.onmicrosoft.com"]);
+        assert_eq!(page.users[1].assigned, 1);
+        let page = store.list_users("a", all, Some("h zoe@a"), 1, 20).unwrap();
+        assert_eq!(page.total, 1);
+        let active = users::StatusFilter::Active;
+        assert_eq!(store.list_users("b", active, None, 1, 20).unwrap().total, 1);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::Store;
 use super::batches::{QueuedMessage, begin_write};
 use super::licenses::subscriptions;
+use super::search::{self, Hit, Moves};
 use super::tenants::audit;
 use crate::error::Result;
 use crate::rules::{Existing, ExistingUsers};
@@ -56,6 +57,9 @@ pub enum Change {
 /// A user found by name.
 #[derive(Debug, Clone)]
 pub struct FoundUser {
+    /// The row's key in the store.
+    pub key: i64,
+    /// The GUID.
     pub id: String,
     pub upn: String,
     pub display_name: String,
@@ -63,22 +67,29 @@ pub struct FoundUser {
     pub last_name: String,
     pub state: String,
     pub deleted_at: Option<i64>,
+    pub search_key: String,
+    /// The search block holding the user's entry.
+    pub segment: i64,
 }
 
 fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<Option<FoundUser>> {
     tx.prepare_cached(
-        "SELECT id, upn, display_name, first_name, last_name, state, deleted_at
+        "SELECT key, id, upn, display_name, first_name, last_name, state, deleted_at,
+            search_key, segment
          FROM users WHERE tenant_id = ?1 AND upn = ?2",
     )?
     .query_row(params![tenant, upn], |r| {
         Ok(FoundUser {
-            id: r.get(0)?,
-            upn: r.get(1)?,
-            display_name: r.get(2)?,
-            first_name: r.get(3)?,
-            last_name: r.get(4)?,
-            state: r.get(5)?,
-            deleted_at: r.get(6)?,
+            key: r.get(0)?,
+            id: r.get(1)?,
+            upn: r.get(2)?,
+            display_name: r.get(3)?,
+            first_name: r.get(4)?,
+            last_name: r.get(5)?,
+            state: r.get(6)?,
+            deleted_at: r.get(7)?,
+            search_key: r.get(8)?,
+            segment: r.get(9)?,
         })
     })
     .optional()
@@ -87,20 +98,25 @@ fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<
 /// Removes users deleted more than 30 days before `now`, inside `tx`.
 pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Result<Vec<String>> {
     let cutoff = now - RESTORE_WINDOW_SECS;
-    let expired: Vec<(String, String)> = {
+    let expired: Vec<(i64, String, i64, String)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT id, upn FROM users WHERE tenant_id = ?1 AND state = 'deleted' AND deleted_at < ?2",
+            "SELECT key, upn, segment, search_key FROM users
+             WHERE tenant_id = ?1 AND state = 'deleted' AND deleted_at < ?2",
         )?;
-        stmt.query_map(params![tenant, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map(params![tenant, cutoff], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
-    for (id, upn) in &expired {
-        tx.execute("DELETE FROM license_assignments WHERE user_id = ?1", [id])?;
-        tx.execute("DELETE FROM role_assignments WHERE user_id = ?1", [id])?;
-        tx.execute(
-            "DELETE FROM users WHERE id = ?1 AND tenant_id = ?2",
-            params![id, tenant],
-        )?;
+    let mut moves = Moves::purged();
+    for (key, upn, segment, search_key) in &expired {
+        tx.prepare_cached("DELETE FROM license_assignments WHERE user_key = ?1")?
+            .execute([key])?;
+        tx.prepare_cached("DELETE FROM role_assignments WHERE user_key = ?1")?
+            .execute([key])?;
+        tx.prepare_cached("DELETE FROM users WHERE key = ?1 AND tenant_id = ?2")?
+            .execute(params![key, tenant])?;
+        moves.push(*key, *segment, search_key);
         audit(
             tx,
             tenant,
@@ -110,7 +126,8 @@ pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Resu
             "deleted more than 30 days ago",
         )?;
     }
-    Ok(expired.into_iter().map(|(_, upn)| upn).collect())
+    moves.apply(tx, tenant)?;
+    Ok(expired.into_iter().map(|(_, upn, _, _)| upn).collect())
 }
 
 /// What `users list --search` looks in: the display name and the user
@@ -153,7 +170,8 @@ impl Store {
         Ok(purged)
     }
 
-    /// One page of the tenant's users, ordered by display name.
+    /// One page of the tenant's users, ordered by display name (their
+    /// search key), with the number of users listed in all.
     pub fn list_users(
         &self,
         tenant: &str,
@@ -162,87 +180,44 @@ impl Store {
         page: u64,
         per_page: u64,
     ) -> Result<UserPage> {
-        let state = match status {
-            StatusFilter::Active => Some("active"),
-            StatusFilter::Deleted => Some("deleted"),
-            StatusFilter::All => None,
+        let states: &[&'static str] = match status {
+            StatusFilter::Active => &["active"],
+            StatusFilter::Deleted => &["deleted"],
+            StatusFilter::All => &["active", "deleted"],
         };
         let term = search
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_lowercase);
-        // One pass over the tenant's entries of the covering index, in
-        // display order (search_key starts with the lower-cased display
-        // name): it counts the matches and yields the page's rows. With a
-        // status the order comes from the index; for "all" SQLite sorts.
-        let by_state = if state.is_some() {
-            "state = ?2"
-        } else {
-            "?2 IS NULL"
-        };
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT rowid FROM users INDEXED BY users_search
-             WHERE tenant_id = ?1 AND {by_state} AND instr(search_key, ?3) > 0
-             ORDER BY search_key"
-        ))?;
         let per_page = per_page.max(1);
-        let (total, matches, page) = if term.is_none() {
-            // Without a search SQLite counts the index entries itself and
-            // reads only the page.
-            let total: u64 = self.conn.query_row(
-                &format!("SELECT count(*) FROM users WHERE tenant_id = ?1 AND {by_state}"),
-                params![tenant, state],
-                |r| r.get(0),
-            )?;
-            let page = page.clamp(1, total.div_ceil(per_page).max(1));
-            let mut window = self.conn.prepare_cached(&format!(
-                "SELECT rowid FROM users INDEXED BY users_search
-                 WHERE tenant_id = ?1 AND {by_state} ORDER BY search_key LIMIT ?3 OFFSET ?4"
-            ))?;
-            let offset = ((page - 1) * per_page) as i64;
-            let ids: Vec<i64> = window
-                .query_map(params![tenant, state, per_page as i64, offset], |r| {
-                    r.get(0)
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            (total, ids, page)
-        } else {
-            let ids: Vec<i64> = stmt
-                .query_map(params![tenant, state, term], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let total = ids.len() as u64;
-            let page = page.clamp(1, total.div_ceil(per_page).max(1));
-            let first = ((page - 1) * per_page) as usize;
-            let ids = ids
-                .into_iter()
-                .skip(first)
-                .take(per_page as usize)
-                .collect();
-            (total, ids, page)
+        // The blocks are read whole; mapping the file spares SQLite a
+        // read() per page of them.
+        self.conn
+            .query_row("PRAGMA mmap_size = 1073741824", [], |_| Ok(()))
+            .optional()?;
+        let (total, found) = match &term {
+            None => (search::count(&self.conn, tenant, states)?, None),
+            Some(t) => {
+                let found = search::search(&self.conn, tenant, states, t, search::keep_matches())?;
+                (found.total, Some(found.hits))
+            }
         };
         let pages = total.div_ceil(per_page).max(1);
-        let mut row = self.conn.prepare_cached(
-            "SELECT u.display_name, u.upn, u.state,
-                (SELECT count(*) FROM license_assignments a WHERE a.user_id = u.id AND a.state = 'assigned')
-             FROM users u WHERE u.rowid = ?1",
-        )?;
-        let users = matches
+        let page = page.clamp(1, pages);
+        let first = (page - 1) * per_page;
+        let keys = match found {
+            // Few matches: ordered here, their page looked up by key.
+            Some(Some(hits)) => page_of(hits, first as usize, per_page as usize)
+                .iter()
+                .map(|h| user_by_search_key(&self.conn, tenant, h))
+                .collect::<rusqlite::Result<_>>()?,
+            // No search, or dense matches: the index in display order
+            // reaches the page early.
+            _ => walk(&self.conn, tenant, states, term.as_deref(), first, per_page)?,
+        };
+        let users = keys
             .iter()
-            .map(|id| {
-                row.query_row([id], |r| {
-                    let state: String = r.get(2)?;
-                    Ok(UserListRow {
-                        display_name: r.get(0)?,
-                        user_name: r.get(1)?,
-                        status: if state == "deleted" {
-                            "Deleted".into()
-                        } else {
-                            "Active".into()
-                        },
-                        assigned: r.get(3)?,
-                    })
-                })
-            })
+            .map(|&key| list_row(&self.conn, tenant, key))
             .collect::<rusqlite::Result<_>>()?;
         Ok(UserPage {
             page,
@@ -255,58 +230,79 @@ impl Store {
 
     /// Soft-deletes each named user and frees their seats.
     pub fn delete_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        self.change_each(tenant, upns, |tx, upn, found, now| {
-            Ok(match found {
-                None => Change::Failed {
-                    upn: upn.into(),
-                    reason: "no such user in this tenant".into(),
-                },
-                Some(u) if u.state == "deleted" => Change::Failed {
-                    upn: u.upn,
-                    reason: "is already deleted".into(),
-                },
-                Some(u) => {
-                    delete_one(tx, tenant, &u, now)?;
-                    Change::Done {
+        self.change_each(
+            tenant,
+            upns,
+            Moves::to("deleted"),
+            |tx, upn, found, now, moved| {
+                Ok(match found {
+                    None => Change::Failed {
+                        upn: upn.into(),
+                        reason: "no such user in this tenant".into(),
+                    },
+                    Some(u) if u.state == "deleted" => Change::Failed {
                         upn: u.upn,
-                        warnings: vec![],
+                        reason: "is already deleted".into(),
+                    },
+                    Some(u) => {
+                        delete_one(tx, tenant, &u, now)?;
+                        moved.push(u.key, u.segment, &u.search_key);
+                        Change::Done {
+                            upn: u.upn,
+                            warnings: vec![],
+                        }
                     }
-                }
-            })
-        })
+                })
+            },
+        )
     }
 
     /// Restores each named user deleted less than 30 days ago, with the
     /// licences they had where seats are free.
     pub fn restore_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        self.change_each(tenant, upns, |tx, upn, found, now| {
-            Ok(match found {
-                None => Change::Failed {
-                    upn: upn.into(),
-                    reason: not_found_reason(tx, tenant, upn)?,
-                },
-                Some(u) if u.state == "active" => Change::Failed {
-                    upn: u.upn,
-                    reason: "is not deleted".into(),
-                },
-                Some(u) => {
-                    let warnings = restore_one(tx, tenant, &u, now)?;
-                    Change::Done {
+        self.change_each(
+            tenant,
+            upns,
+            Moves::to("active"),
+            |tx, upn, found, now, moved| {
+                Ok(match found {
+                    None => Change::Failed {
+                        upn: upn.into(),
+                        reason: not_found_reason(tx, tenant, upn)?,
+                    },
+                    Some(u) if u.state == "active" => Change::Failed {
                         upn: u.upn,
-                        warnings,
+                        reason: "is not deleted".into(),
+                    },
+                    Some(u) => {
+                        let warnings = restore_one(tx, tenant, &u, now)?;
+                        moved.push(u.key, u.segment, &u.search_key);
+                        Change::Done {
+                            upn: u.upn,
+                            warnings,
+                        }
                     }
-                }
-            })
-        })
+                })
+            },
+        )
     }
 
     /// One write transaction for several named users: purges expired
-    /// deletions, then lets `apply` decide each name's change.
+    /// deletions, then lets `apply` decide each name's change, recording
+    /// the users it moves in `moves`; their search entries move once, at
+    /// the end.
     fn change_each(
         &mut self,
         tenant: &str,
         upns: &[String],
-        mut apply: impl FnMut(&Transaction, &str, Option<FoundUser>, i64) -> rusqlite::Result<Change>,
+        mut moves: Moves,
+        mut apply: impl FnMut(
+            &Transaction,
+            &str,
+            Option<FoundUser>,
+            i64,
+            &mut Moves,
+        ) -> rusqlite::Result<Change>,
     ) -> Result<Vec<Change>> {
         let now = self.now();
         let tx = begin_write(self)?;
@@ -314,8 +310,9 @@ impl Store {
         let mut out = Vec::with_capacity(upns.len());
         for upn in upns {
             let found = find(&tx, tenant, upn)?;
-            out.push(apply(&tx, upn, found, now)?);
+            out.push(apply(&tx, upn, found, now, &mut moves)?);
         }
+        moves.apply(&tx, tenant)?;
         tx.commit()?;
         Ok(out)
     }
@@ -343,8 +340,8 @@ impl Store {
             Some(u) => u,
         };
         tx.execute(
-            "UPDATE users SET password_hash = ?3, force_change_password = ?4 WHERE id = ?1 AND tenant_id = ?2",
-            params![user.id, tenant, password_hash, force_change],
+            "UPDATE users SET password_hash = ?3, force_change_password = ?4 WHERE key = ?1 AND tenant_id = ?2",
+            params![user.key, tenant, password_hash, force_change],
         )?;
         for m in messages {
             super::batches::queue_message(&tx, tenant, None, m, now)?;
@@ -365,6 +362,106 @@ impl Store {
     pub fn find_user(&self, tenant: &str, upn: &str) -> Result<Option<FoundUser>> {
         Ok(find(&self.conn, tenant, upn)?)
     }
+}
+
+/// The hits from `first` on, at most `n`, in display order: only the
+/// page is fully sorted.
+fn page_of(mut hits: Vec<Hit>, first: usize, n: usize) -> Vec<Hit> {
+    if first >= hits.len() {
+        return Vec::new();
+    }
+    if first > 0 {
+        hits.select_nth_unstable(first);
+    }
+    let mut rest = hits.split_off(first);
+    if n < rest.len() {
+        rest.select_nth_unstable(n);
+        rest.truncate(n);
+    }
+    rest.sort_unstable();
+    rest
+}
+
+/// The key of the tenant's user with this search key and state.
+fn user_by_search_key(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    hit: &Hit,
+) -> rusqlite::Result<i64> {
+    let key = std::str::from_utf8(&hit.key).map_err(rusqlite::Error::Utf8Error)?;
+    conn.prepare_cached(
+        "SELECT key FROM users WHERE tenant_id = ?1 AND state = ?2 AND search_key = ?3",
+    )?
+    .query_row(params![tenant, hit.state, key], |r| r.get(0))
+}
+
+/// `n` users from the `first`th on, in display order, of the tenant's
+/// users in `states` whose search key contains `term` (all without one):
+/// a walk of the ordered index that stops at the page. For both states
+/// the two ranges of the index are merged.
+fn walk(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    states: &[&str],
+    term: Option<&str>,
+    first: u64,
+    n: u64,
+) -> rusqlite::Result<Vec<i64>> {
+    let sql = match states {
+        [_] => {
+            "SELECT key FROM users INDEXED BY users_search
+             WHERE tenant_id = ?1 AND state = ?2 AND instr(search_key, ?4) > 0
+             ORDER BY search_key LIMIT ?5 OFFSET ?6"
+        }
+        _ => {
+            "SELECT key, search_key FROM users INDEXED BY users_search
+             WHERE tenant_id = ?1 AND state = ?2 AND instr(search_key, ?4) > 0
+             UNION ALL
+             SELECT key, search_key FROM users INDEXED BY users_search
+             WHERE tenant_id = ?1 AND state = ?3 AND instr(search_key, ?4) > 0
+             ORDER BY 2 LIMIT ?5 OFFSET ?6"
+        }
+    };
+    let first_state = states.first().copied().unwrap_or("active");
+    let second_state = states.get(1).copied().unwrap_or(first_state);
+    // instr() of an empty term is 1: every user.
+    let term = term.unwrap_or("");
+    conn.prepare_cached(sql)?
+        .query_map(
+            params![
+                tenant,
+                first_state,
+                second_state,
+                term,
+                n as i64,
+                first as i64
+            ],
+            |r| r.get(0),
+        )?
+        .collect()
+}
+
+/// One row of the list.
+fn list_row(conn: &rusqlite::Connection, tenant: &str, key: i64) -> rusqlite::Result<UserListRow> {
+    conn.prepare_cached(
+        "SELECT u.display_name, u.upn, u.state,
+            (SELECT count(*) FROM license_assignments a
+              WHERE a.user_key = u.key AND a.state = 'assigned')
+         FROM users u WHERE u.key = ?1 AND u.tenant_id = ?2",
+    )?
+    .query_row(params![key, tenant], |r| {
+        let state: String = r.get(2)?;
+        Ok(UserListRow {
+            display_name: r.get(0)?,
+            user_name: r.get(1)?,
+            status: if state == "deleted" {
+                "Deleted".into()
+            } else {
+                "Active".into()
+            },
+            assigned: r.get(3)?,
+        })
+    })
 }
 
 /// Why a user name is not there: purged, or never existed.
@@ -390,12 +487,12 @@ fn not_found_reason(tx: &Transaction, tenant: &str, upn: &str) -> rusqlite::Resu
 /// stay, so a restore knows what to give back).
 fn delete_one(tx: &Transaction, tenant: &str, u: &FoundUser, now: i64) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE id = ?1 AND tenant_id = ?2",
-        params![u.id, tenant, now],
+        "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE key = ?1 AND tenant_id = ?2",
+        params![u.key, tenant, now],
     )?;
     let freed = tx.execute(
-        "UPDATE license_assignments SET state = 'released' WHERE user_id = ?1 AND state = 'assigned'",
-        [&u.id],
+        "UPDATE license_assignments SET state = 'released' WHERE user_key = ?1 AND state = 'assigned'",
+        [u.key],
     )?;
     audit(
         tx,
@@ -416,14 +513,14 @@ fn restore_one(
     now: i64,
 ) -> rusqlite::Result<Vec<String>> {
     tx.execute(
-        "UPDATE users SET state = 'active', deleted_at = NULL WHERE id = ?1 AND tenant_id = ?2",
-        params![u.id, tenant],
+        "UPDATE users SET state = 'active', deleted_at = NULL WHERE key = ?1 AND tenant_id = ?2",
+        params![u.key, tenant],
     )?;
     let released: Vec<String> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT sku FROM license_assignments WHERE user_id = ?1 AND state = 'released' ORDER BY sku",
+            "SELECT sku FROM license_assignments WHERE user_key = ?1 AND state = 'released' ORDER BY sku",
         )?;
-        stmt.query_map([&u.id], |r| r.get(0))?
+        stmt.query_map([u.key], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?
     };
     let mut warnings = Vec::new();
@@ -434,13 +531,13 @@ fn restore_one(
             .map_or(0, |s| s.available);
         if available > 0 {
             tx.execute(
-                "UPDATE license_assignments SET state = 'assigned', assigned_at = ?3 WHERE user_id = ?1 AND sku = ?2",
-                params![u.id, sku, now],
+                "UPDATE license_assignments SET state = 'assigned', assigned_at = ?3 WHERE user_key = ?1 AND sku = ?2",
+                params![u.key, sku, now],
             )?;
         } else {
             tx.execute(
-                "DELETE FROM license_assignments WHERE user_id = ?1 AND sku = ?2",
-                params![u.id, sku],
+                "DELETE FROM license_assignments WHERE user_key = ?1 AND sku = ?2",
+                params![u.key, sku],
             )?;
             warnings.push(format!(
                 "restored without {sku}: no seat of it is available"
