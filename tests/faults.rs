@@ -8,28 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::notify::SmtpSink;
-use crate::util::{Run, Work, dump, users_csv};
-
-/// Runs the binary with extra environment variables.
-fn run_env(w: &Work, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = w.command();
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run onboard");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        raw_stdout: out.stdout,
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
-}
+use crate::util::{Work, dump, users_csv};
 
 const COMMIT: [&str; 8] = [
     "commit",
@@ -56,7 +35,9 @@ fn a_store_locked_past_the_timeout_exits_3_and_writes_nothing() {
     let before = w.dump();
     let lock = hold_write_lock(w.db());
     let started = Instant::now();
-    let run = run_env(&w, &[("ONBOARD_BUSY_TIMEOUT_MS", "300")], &COMMIT).expect(3);
+    let run = w
+        .run_env(&[("ONBOARD_BUSY_TIMEOUT_MS", "300")], &COMMIT)
+        .expect(3);
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(300), "waited {waited:?}");
     assert!(
@@ -85,7 +66,7 @@ fn a_lock_released_within_the_timeout_lets_the_commit_through() {
         std::thread::sleep(Duration::from_millis(700));
         lock.execute_batch("COMMIT").unwrap();
     });
-    let run = run_env(&w, &[("ONBOARD_BUSY_TIMEOUT_MS", "20000")], &COMMIT);
+    let run = w.run_env(&[("ONBOARD_BUSY_TIMEOUT_MS", "20000")], &COMMIT);
     releaser.join().unwrap();
     run.expect(0);
     assert_eq!(w.count("SELECT count(*) FROM users"), 3);
@@ -247,7 +228,7 @@ fn a_full_disk_during_the_commit_rolls_back_and_leaves_no_results_file() {
     let pages = w.count("PRAGMA page_count");
     // Room for a few pages only: the users of the batch do not fit.
     let limit = (pages + 8).to_string();
-    let run = run_env(&w, &[("ONBOARD_MAX_PAGE_COUNT", &limit)], &COMMIT);
+    let run = w.run_env(&[("ONBOARD_MAX_PAGE_COUNT", &limit)], &COMMIT);
     assert_ne!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(

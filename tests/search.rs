@@ -5,8 +5,6 @@
 //! page (few matches ordered in memory, dense matches read in index order),
 //! and never show another tenant's users.
 
-use std::process::Stdio;
-
 use serde_json::Value;
 
 use crate::util::{Run, TENANT, Work};
@@ -23,20 +21,9 @@ fn now() -> i64 {
 /// Runs the binary with tiny search blocks (a few entries each), `env`
 /// added.
 fn run(w: &Work, env: &[(&str, String)], args: &[&str]) -> Run {
-    let mut cmd = w.command();
-    cmd.env("ONBOARD_SEARCH_BLOCK_BYTES", "48");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).stdin(Stdio::null()).output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        raw_stdout: out.stdout,
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+    let mut all = vec![("ONBOARD_SEARCH_BLOCK_BYTES", "48")];
+    all.extend(env.iter().map(|(k, v)| (*k, v.as_str())));
+    w.run_env(&all, args)
 }
 
 /// Commits `rows` (user name, display name) to `tenant`.

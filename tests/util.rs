@@ -179,43 +179,23 @@ impl Work {
         self.run_with_stdin(args, None)
     }
 
+    /// Runs the binary with extra environment variables; it must not panic.
+    pub fn run_env<S: AsRef<std::ffi::OsStr>>(&self, env: &[(&str, &str)], args: &[S]) -> Run {
+        let mut cmd = self.command();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run_command(cmd, args, None)
+    }
+
     /// Runs the binary with `input` on standard input.
     pub fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(
         &self,
         args: &[S],
         input: Option<&[u8]>,
     ) -> Run {
-        let mut cmd = self.command();
-        cmd.args(args)
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(bytes) = input {
-            let mut stdin = child.stdin.take().unwrap();
-            // The binary reads all of standard input before it writes, so
-            // writing first cannot deadlock.
-            stdin.write_all(bytes).unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            raw_stdout: out.stdout,
-        };
-        assert!(
-            !run.stderr.contains("panicked") && run.code != 101,
-            "onboard panicked: {}",
-            run.stderr
-        );
-        run
+        run_command(self.command(), args, input)
     }
-
     /// `onboard verify FILE --tenant contoso --format json ARGS...`.
     pub fn verify(&self, file: &Path, args: &[&str]) -> (i32, Log) {
         let mut all: Vec<std::ffi::OsString> = vec![
@@ -525,4 +505,40 @@ pub fn fuzz_tenant() -> onboard::rules::TenantView {
         .insert("adele.vance@contoso.onmicrosoft.com", Existing::Active);
     t.existing.insert("gone@contoso.com", Existing::Deleted);
     t
+}
+
+/// Runs `cmd` with `args` and `input` on standard input; it must not panic.
+fn run_command<S: AsRef<std::ffi::OsStr>>(
+    mut cmd: Command,
+    args: &[S],
+    input: Option<&[u8]>,
+) -> Run {
+    cmd.args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(bytes) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        // The binary reads all of standard input before it writes, so
+        // writing first cannot deadlock.
+        stdin.write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        raw_stdout: out.stdout,
+    };
+    assert!(
+        !run.stderr.contains("panicked") && run.code != 101,
+        "onboard panicked: {}",
+        run.stderr
+    );
+    run
 }

@@ -76,8 +76,12 @@ impl Sniff {
 pub fn guess(source: &Source) -> Result<TextEncoding, Error> {
     let mut head = [0u8; 3];
     let n = read_full(&mut source.open()?, &mut head).map_err(|e| Error::io(source.name(), e))?;
-    let head = &head[..n];
-    Ok(if head.starts_with(b"\xFF\xFE") {
+    Ok(announced(&head[..n]))
+}
+
+/// The encoding a file's first bytes announce with a BOM; UTF-8 without.
+fn announced(head: &[u8]) -> TextEncoding {
+    if head.starts_with(b"\xFF\xFE") {
         TextEncoding::Utf16Le
     } else if head.starts_with(b"\xFE\xFF") {
         TextEncoding::Utf16Be
@@ -85,7 +89,7 @@ pub fn guess(source: &Source) -> Result<TextEncoding, Error> {
         TextEncoding::Utf8Bom
     } else {
         TextEncoding::Utf8
-    })
+    }
 }
 
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
@@ -139,25 +143,18 @@ impl Sniffer {
         if self.encoding.is_none() {
             self.head.extend_from_slice(chunk);
             if self.head.len() >= BOM_UTF8.len() {
-                let head = std::mem::take(&mut self.head);
-                self.decide(&head);
-                self.scan(&head);
+                self.decide();
             }
             return;
         }
         self.scan(chunk);
     }
 
-    fn decide(&mut self, head: &[u8]) {
-        self.encoding = Some(if head.starts_with(b"\xFF\xFE") {
-            TextEncoding::Utf16Le
-        } else if head.starts_with(b"\xFE\xFF") {
-            TextEncoding::Utf16Be
-        } else if head.starts_with(BOM_UTF8) {
-            TextEncoding::Utf8Bom
-        } else {
-            TextEncoding::Utf8
-        });
+    /// Decides the encoding from the first bytes, then scans them.
+    fn decide(&mut self) {
+        let head = std::mem::take(&mut self.head);
+        self.encoding = Some(announced(&head));
+        self.scan(&head);
     }
 
     fn scan(&mut self, chunk: &[u8]) {
@@ -191,9 +188,7 @@ impl Sniffer {
     /// how messages name it).
     pub fn finish(mut self, name: &str) -> Result<Sniff, Error> {
         if self.encoding.is_none() {
-            let head = std::mem::take(&mut self.head);
-            self.decide(&head);
-            self.scan(&head);
+            self.decide();
         }
         let mut invalid_at = self.invalid_at;
         if invalid_at.is_none() && !self.carry.is_empty() {
