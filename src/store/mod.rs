@@ -32,6 +32,21 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_user_keys_search_segments.sql"),
 ];
 
+/// The page size of a new store, in bytes (SQLite's default is 4096).
+///
+/// A commit writes every page it changes twice: to the WAL, then, at the
+/// checkpoint, to the store. Bigger pages mean fewer of them: fewer WAL
+/// frames with their headers and checksums, fewer system calls, and
+/// B-trees a level shallower. Measured on 2 cores, the transaction of a
+/// 100k-user commit into a store that already holds a 10k-user tenant
+/// (three runs each): 4 KiB 1.25-1.39 s, 16 KiB 1.06-1.16 s, 32 KiB
+/// 0.93-1.01 s, 64 KiB 0.90-1.02 s. 32 KiB takes the gain and keeps the
+/// WAL of a small change (a deleted user, a reset password: a few pages)
+/// small. An existing store keeps the page size it was made with: SQLite
+/// can change it only by rebuilding the whole file (`VACUUM`, outside WAL
+/// mode), and both sizes work.
+pub const PAGE_SIZE: u32 = 32768;
+
 /// How long a writer waits for another one before giving up (exit 3).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -106,6 +121,13 @@ impl Store {
             path: path.to_path_buf(),
             fixed_now: fixed_now_from_env(),
         };
+        if !exists {
+            // Before the first page is written: a new store only.
+            store
+                .conn
+                .pragma_update(None, "page_size", PAGE_SIZE)
+                .map_err(|e| store_error(&shown, e))?;
+        }
         store.configure().map_err(|e| store_error(&shown, e))?;
         store.migrate().map_err(|e| store_error(&shown, e))?;
         Ok(store)
@@ -246,6 +268,11 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len());
+        let page: u32 = store
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(page, PAGE_SIZE);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
