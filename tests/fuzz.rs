@@ -122,8 +122,9 @@ fn check_rules(rows: &[Vec<String>]) -> Outcome {
     assert_eq!(log.rows, log.valid_rows + log.invalid_rows);
     assert_eq!(outcome.users.len() as u64, log.valid_rows);
     for u in &outcome.users {
-        assert!(u.upn.len() <= 113, "{}", u.upn);
-        assert!(u.display_name.chars().all(|c| !c.is_control()));
+        assert!(u.upn().len() <= 113, "{}", u.upn());
+        assert!(u.upn().starts_with(u.alias()) && u.upn()[u.alias().len()..].starts_with('@'));
+        assert!(u.fields().all(|v| v.chars().all(|c| !c.is_control())));
     }
     // No password of the file reaches any form of the log.
     let mut outputs = Vec::new();

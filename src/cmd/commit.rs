@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         .map(|u| {
             u.password
                 .clone()
-                .unwrap_or_else(|| password::generate(&u.alias))
+                .unwrap_or_else(|| password::generate(u.alias()))
         })
         .collect();
     let bar = ctx.progress.items(users.len() as u64, "hashing");
@@ -193,8 +193,8 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         Some(r) => {
             let path = r.write(users.iter().zip(&passwords).map(|(u, p)| {
                 [
-                    u.upn.as_str(),
-                    u.display_name.as_str(),
+                    u.upn(),
+                    u.display_name(),
                     p.expose(),
                     licenses_text.as_str(),
                 ]
@@ -318,10 +318,10 @@ fn messages(
         .iter()
         .zip(passwords)
         .map(|(u, p)| Credentials {
-            display_name: &u.display_name,
-            first_name: &u.first_name,
-            last_name: &u.last_name,
-            upn: &u.upn,
+            display_name: u.display_name(),
+            first_name: u.first_name(),
+            last_name: u.last_name(),
+            upn: u.upn(),
             password: p.expose(),
             licenses,
         })
@@ -335,9 +335,9 @@ fn messages(
     }
     if plan.welcome {
         for (u, c) in users.iter().zip(&creds) {
-            if !u.alternate_email.is_empty() {
+            if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
-                out.push(notify::queue::message("welcome", &u.alternate_email, &r));
+                out.push(notify::queue::message("welcome", u.alternate_email(), &r));
             }
         }
     }

@@ -14,6 +14,8 @@ use super::licenses::{Subscription, subscriptions};
 use super::tenants::audit;
 use crate::error::{Error, Result, is_busy};
 use crate::rules::NewUser;
+#[cfg(doc)]
+use crate::rules::checked::Field;
 
 /// The `batches` row.
 #[derive(Debug)]
@@ -210,7 +212,8 @@ pub fn queue_message(
 
 /// One user row. The values that are the same for the whole batch are
 /// bound once, before the first row (bindings outlive `sqlite3_reset`);
-/// the rest are bound per row, from `?5` on in this order.
+/// the rest are bound per row, from `?5` on in this order (the user
+/// values in [`Field::ALL`] order).
 ///
 /// One row per statement: a statement of several rows that may fail
 /// half-way (the unique user names) keeps a statement journal of the
@@ -248,7 +251,7 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
         .enumerate()
         .map(|(i, r)| {
             (
-                super::users::search_key(&r.user.display_name, &r.user.upn),
+                super::users::search_key(r.user.display_name(), r.user.upn()),
                 i,
             )
         })
@@ -280,25 +283,8 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
             insert.raw_bind_parameter(n, v)
         };
         bind(&&*uuid::Uuid::now_v7().hyphenated().encode_lower(&mut guid))?;
-        for field in [
-            &u.upn,
-            &u.display_name,
-            &u.first_name,
-            &u.last_name,
-            &u.job_title,
-            &u.department,
-            &u.office_number,
-            &u.office_phone,
-            &u.mobile_phone,
-            &u.fax,
-            &u.alternate_email,
-            &u.address,
-            &u.city,
-            &u.state,
-            &u.postal_code,
-            &u.country,
-        ] {
-            bind(field)?;
+        for field in u.fields() {
+            bind(&field)?;
         }
         bind(&r.usage_location)?;
         bind(&r.sign_in_blocked)?;
@@ -345,12 +331,7 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
         )?
         .execute(params![first, last, role])?;
     }
-    let upns = serde_json::Value::from(
-        c.users
-            .iter()
-            .map(|r| r.user.upn.as_str())
-            .collect::<Vec<_>>(),
-    );
+    let upns = serde_json::Value::from(c.users.iter().map(|r| r.user.upn()).collect::<Vec<_>>());
     tx.prepare_cached(
         "INSERT INTO audit_log (tenant_id, at, action, subject, detail)
          SELECT ?1, ?2, 'user.create', value, ?3 FROM json_each(?4) ORDER BY key",
@@ -365,13 +346,14 @@ fn taken_name(tx: &Transaction, tenant: &str, r: &UserRow) -> Option<Error> {
     let exists = tx
         .prepare_cached("SELECT 1 FROM users WHERE tenant_id = ?1 AND upn = ?2")
         .ok()?
-        .exists(params![tenant, r.user.upn])
+        .exists(params![tenant, r.user.upn()])
         .unwrap_or(false);
     exists.then(|| {
         Error::Refused(format!(
             "{} (line {}) was created by another commit after this file was verified; \
          nothing was committed. Verify the file again",
-            r.user.upn, r.user.line
+            r.user.upn(),
+            r.user.line
         ))
     })
 }
