@@ -190,6 +190,26 @@ impl NewUser {
     }
 }
 
+#[cfg(test)]
+impl NewUser {
+    /// A user named `alias@domain` with only a display name, for tests of
+    /// the layers after verification.
+    pub fn example(alias: &str, domain: &str, display_name: &str, line: u64) -> NewUser {
+        let (header, _) = crate::ingest::HeaderMap::parse(&["User Name", "Display Name"], false, 1)
+            .expect("header");
+        let text = format!("{alias}@{domain},{display_name}");
+        let p =
+            crate::ingest::records::parse(text.as_bytes(), b',', true, usize::MAX).expect("record");
+        let (_, fields) = p.get(0).expect("one record");
+        let row = Row::new(line, line - 1, fields, &header);
+        let upn = Upn {
+            alias,
+            domain: domain.into(),
+        };
+        NewUser::from_row(&row, &upn, None, None)
+    }
+}
+
 impl std::fmt::Debug for NewUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_struct("NewUser");

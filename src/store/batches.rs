@@ -7,6 +7,7 @@
 //! transaction, where no other writer can interleave. Seats are re-counted
 //! from the assignments; user names are guarded by the unique index.
 
+use rayon::prelude::*;
 use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
 
 use super::Store;
@@ -96,9 +97,22 @@ pub fn begin_write(store: &mut Store) -> Result<Transaction<'_>> {
 impl Store {
     /// Applies `c` in one transaction; rolls it back at the end when
     /// `dry_run`.
+    ///
+    /// SQLite's foreign-key enforcement is off for this one transaction
+    /// (it can only be switched outside one) and on again after it, whether
+    /// it committed or not. Every reference the batch writes is known to
+    /// hold, and is checked once instead of per row: the tenant is read
+    /// inside the transaction, the batch row is written first, the
+    /// subscriptions are found inside the transaction, and the users' keys
+    /// are checked to be the range just inserted. The per-row checks were
+    /// five B-tree seeks a user, 11 % of the transaction's instructions
+    /// (callgrind, 100k users: 6.07G with them, 5.37G without).
     pub fn apply_batch(&mut self, c: &BatchChanges, dry_run: bool) -> Result<Applied> {
         let path = self.path().display().to_string();
-        self.apply_batch_inner(c, dry_run).map_err(|e| match e {
+        self.conn.pragma_update(None, "foreign_keys", false)?;
+        let applied = self.apply_batch_inner(c, dry_run);
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        applied.map_err(|e| match e {
             Error::Sql(e) if is_full(&e) => super::store_error(&path, e),
             e => e,
         })
@@ -109,9 +123,18 @@ impl Store {
         // A big batch touches several indexes; a roomy page cache keeps the
         // transaction from spilling to the WAL page by page.
         self.conn.execute_batch("PRAGMA cache_size = -262144")?;
+        let keyed = search_order(&c.users);
         let tx = begin_write(self)?;
         let tenant = c.batch.tenant_id;
         let needed = c.users.len() as u64;
+        let known: bool = tx
+            .prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")?
+            .exists([tenant])?;
+        if !known {
+            return Err(Error::Refused(format!(
+                "the tenant {tenant} was removed meanwhile; nothing was committed"
+            )));
+        }
         // Users deleted more than 30 days ago no longer hold their names.
         super::users::purge_expired(&tx, tenant, now)?;
 
@@ -145,7 +168,7 @@ impl Store {
                 now
             ],
         )?;
-        insert_users(&tx, c, now)?;
+        insert_users(&tx, c, &keyed, now)?;
         for m in c.messages {
             queue_message(&tx, tenant, Some(c.batch.id), m, now)?;
         }
@@ -241,22 +264,15 @@ const INSERT_USER: &str = "INSERT INTO users (tenant_id, force_change_password, 
 /// Users go in in search-key order: that key orders the list index, and
 /// the user name (on which the name index is) mostly follows the display
 /// name, so consecutive inserts land on the same index pages instead of
-/// random ones. GUIDs are made here, time-ordered (v7) in insert order. The
-/// audit entries keep the file's order.
-fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
+/// random ones. GUIDs are made here, time-ordered (v7) in insert order, and
+/// the audit entries follow the same order.
+fn insert_users(
+    tx: &Transaction,
+    c: &BatchChanges,
+    keyed: &[(String, usize)],
+    now: i64,
+) -> Result<()> {
     let tenant = c.batch.tenant_id;
-    let mut keyed: Vec<(String, usize)> = c
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                super::users::search_key(r.user.display_name(), r.user.upn()),
-                i,
-            )
-        })
-        .collect();
-    keyed.sort_unstable();
     let keys: Vec<&str> = keyed.iter().map(|(k, _)| k.as_str()).collect();
     let segments = super::search::add(tx, tenant, "active", &keys)?;
     let rows: Vec<(&str, &UserRow, i64)> = keyed
@@ -331,13 +347,30 @@ fn insert_users(tx: &Transaction, c: &BatchChanges, now: i64) -> Result<()> {
         )?
         .execute(params![first, last, role])?;
     }
-    let upns = serde_json::Value::from(c.users.iter().map(|r| r.user.upn()).collect::<Vec<_>>());
     tx.prepare_cached(
         "INSERT INTO audit_log (tenant_id, at, action, subject, detail)
-         SELECT ?1, ?2, 'user.create', value, ?3 FROM json_each(?4) ORDER BY key",
+         SELECT ?3, ?4, 'user.create', upn, ?5 FROM users WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
     )?
-    .execute(params![tenant, now, c.batch.id, upns.to_string()])?;
+    .execute(params![first, last, tenant, now, c.batch.id])?;
     Ok(())
+}
+
+/// Each user's search key with the user's index in `users`, in key order:
+/// the order [`insert_users`] takes. Made on all cores before the
+/// transaction begins, so that the store is locked for less time.
+fn search_order(users: &[UserRow]) -> Vec<(String, usize)> {
+    let mut keyed: Vec<(String, usize)> = users
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                super::users::search_key(r.user.display_name(), r.user.upn()),
+                i,
+            )
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed
 }
 
 /// The refusal for a user whose insert broke the unique user names, when
@@ -356,4 +389,119 @@ fn taken_name(tx: &Transaction, tenant: &str, r: &UserRow) -> Option<Error> {
             r.user.line
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Create, Tenant};
+
+    fn store_with_tenant(dir: &std::path::Path) -> Store {
+        let mut store = Store::open(&dir.join("s.db"), Create::IfMissing).unwrap();
+        store
+            .add_tenant(&Tenant {
+                id: "t".into(),
+                name: "T".into(),
+                default_domain: "t.onmicrosoft.com".into(),
+                usage_location: "US".into(),
+            })
+            .unwrap();
+        store.add_license("t", "SKU", 10, None).unwrap();
+        store
+    }
+
+    fn changes<'a>(users: &'a [NewUser], tenant: &'a str) -> BatchChanges<'a> {
+        BatchChanges {
+            batch: BatchRow {
+                id: "b1",
+                tenant_id: tenant,
+                file_name: "f.csv",
+                file_sha256: "",
+                settings: "{}",
+                rows: users.len() as u64,
+                skipped: 0,
+            },
+            users: users
+                .iter()
+                .map(|u| UserRow {
+                    user: u,
+                    password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+                    usage_location: "US",
+                    sign_in_blocked: false,
+                })
+                .collect(),
+            licenses: &[],
+            roles: &["user"],
+            force_change_password: true,
+            messages: &[],
+        }
+    }
+
+    fn foreign_keys(store: &Store) -> bool {
+        store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_batch_keeps_every_reference_and_turns_checks_back_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_tenant(dir.path());
+        let users = [
+            NewUser::example("zoe", "t.onmicrosoft.com", "Zoë Z", 2),
+            NewUser::example("adam", "t.onmicrosoft.com", "Adam A", 3),
+        ];
+        let skus = ["SKU".to_string()];
+        let mut c = changes(&users, "t");
+        c.licenses = &skus;
+        let applied = store.apply_batch(&c, false).unwrap();
+        assert!(applied.committed);
+        assert_eq!(applied.subscriptions[0].assigned, 2);
+        assert!(foreign_keys(&store));
+        let dangling: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
+        // Keys, seats, roles and audit entries follow the display names.
+        let audit: Vec<String> = store
+            .conn
+            .prepare("SELECT subject FROM audit_log WHERE action = 'user.create' ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(audit, ["adam@t.onmicrosoft.com", "zoe@t.onmicrosoft.com"]);
+        let seats: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM license_assignments a JOIN users u ON u.key = a.user_key
+                 WHERE u.tenant_id = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(seats, 2);
+    }
+
+    #[test]
+    fn a_failed_batch_turns_checks_back_on_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_tenant(dir.path());
+        let users = [NewUser::example("zoe", "x.onmicrosoft.com", "Zoë", 2)];
+        let err = store
+            .apply_batch(&changes(&users, "gone"), false)
+            .unwrap_err();
+        assert!(err.to_string().contains("removed meanwhile"), "{err}");
+        assert!(foreign_keys(&store));
+        let n: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
 }

@@ -134,7 +134,21 @@ pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Resu
 /// name, lower-cased with Unicode rules, display name first so the key
 /// also sorts the list.
 pub fn search_key(display_name: &str, upn: &str) -> String {
-    format!("{} {}", display_name.to_lowercase(), upn.to_lowercase())
+    let mut key = String::with_capacity(display_name.len() + 1 + upn.len());
+    push_lowercase(&mut key, display_name);
+    key.push(' ');
+    push_lowercase(&mut key, upn);
+    key
+}
+
+/// Appends `s` lower-cased: byte by byte when it is ASCII (user names
+/// always are, display names mostly), else by Unicode's rules.
+fn push_lowercase(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.push_str(&s.to_lowercase());
+    }
 }
 
 impl Store {
@@ -565,5 +579,11 @@ mod tests {
             search_key("Zoë ÅNGSTRÖM", "Zoe@Contoso.com"),
             "zoë ångström zoe@contoso.com"
         );
+        assert_eq!(
+            search_key("ADELE Vance", "Adele.Vance@X.com"),
+            "adele vance adele.vance@x.com"
+        );
+        // Σ at the end of a word lower-cases to ς, as str::to_lowercase does.
+        assert_eq!(search_key("ΟΔΟΣ", "a@b.c"), "οδος a@b.c");
     }
 }
