@@ -362,7 +362,7 @@ fn empty(name: &str) -> Error {
     )
 }
 
-fn not_utf8(name: &str, e: std::str::Utf8Error) -> Error {
+fn not_utf8(name: &str, e: simdutf8::compat::Utf8Error) -> Error {
     Error::input(
         name,
         format!("cannot be read as CSV: the decoded text is not UTF-8 ({e})"),

@@ -52,30 +52,15 @@ impl<'a> Row<'a> {
     /// Whether no field has a control character (C0, DEL, C1, or the
     /// Unicode line and paragraph separators): one scan of the record's
     /// bytes, so that the per-column checks only run on the rare record
-    /// that has one.
+    /// that has one. The record's text holds its delimiters when it had no
+    /// quotes; a tab delimiter looks like a control character to that scan,
+    /// so a record that fails it is scanned again field by field.
     pub fn is_free_of_control_chars(&self) -> bool {
-        let bytes = self.fields.concatenated().as_bytes();
-        // Eight bytes at a time: whether any byte is below 0x20 or is 0x7F
-        // ("has less than" and "has zero byte", exact as yes/no answers).
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let words = bytes.chunks_exact(8);
-        let tail = words.remainder();
-        let mut bad = 0u64;
-        for w in words {
-            let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-            let del = x ^ (ONES * 0x7f);
-            bad |= (x.wrapping_sub(ONES * 0x20) & !x) | (del.wrapping_sub(ONES) & !del);
-        }
-        if bad & HIGHS != 0 || tail.iter().any(|&b| b < 0x20 || b == 0x7f) {
-            return false;
-        }
-        // C1 is U+0080..U+009F (C2 80..C2 9F); U+2028 and U+2029 are
-        // E2 80 A8 and E2 80 A9.
-        memchr::memchr2_iter(0xC2, 0xE2, bytes).all(|i| match bytes[i] {
-            0xC2 => !matches!(bytes.get(i + 1), Some(0x80..=0x9F)),
-            _ => !matches!(bytes.get(i + 1..i + 3), Some([0x80, 0xA8 | 0xA9])),
-        })
+        is_free_of_control_bytes(self.fields.text().as_bytes())
+            || self
+                .fields
+                .iter()
+                .all(|f| is_free_of_control_bytes(f.as_bytes()))
     }
 
     /// Whether the record has as many fields as the header.
@@ -98,6 +83,32 @@ impl<'a> Row<'a> {
     }
 }
 
+/// Whether `bytes` (UTF-8) hold no control character: C0, DEL, C1, U+2028
+/// or U+2029.
+fn is_free_of_control_bytes(bytes: &[u8]) -> bool {
+    // Eight bytes at a time: whether any byte is below 0x20 or is 0x7F
+    // ("has less than" and "has zero byte", exact as yes/no answers).
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let mut bad = 0u64;
+    for w in words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let del = x ^ (ONES * 0x7f);
+        bad |= (x.wrapping_sub(ONES * 0x20) & !x) | (del.wrapping_sub(ONES) & !del);
+    }
+    if bad & HIGHS != 0 || tail.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return false;
+    }
+    // C1 is U+0080..U+009F (C2 80..C2 9F); U+2028 and U+2029 are
+    // E2 80 A8 and E2 80 A9.
+    memchr::memchr2_iter(0xC2, 0xE2, bytes).all(|i| match bytes[i] {
+        0xC2 => !matches!(bytes.get(i + 1), Some(0x80..=0x9F)),
+        _ => !matches!(bytes.get(i + 1..i + 3), Some([0x80, 0xA8 | 0xA9])),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,19 +118,26 @@ mod tests {
     fn control_characters_anywhere_in_the_record() {
         let (header, _) = HeaderMap::parse(&["User Name", "Display Name"], false, 1).unwrap();
         let cases = [
-            ("adele,Adèle Vance – Zoë €", true),
-            ("a,tab\there", false),
-            ("a,del\u{7f}", false),
-            ("a,c1 \u{85} next line", false),
-            ("a,\u{2028}", false),
-            ("a,\u{2029}", false),
-            ("a,\u{2027}\u{202a} À Ā", true),
-            ("0123456789abcdef,0123456789abcdef\u{1}", false),
-            ("0123456789abcde\u{1f},0123456789abcdef", false),
+            ("adele,Adèle Vance – Zoë €", b',', true),
+            ("a,tab\there", b',', false),
+            ("a,del\u{7f}", b',', false),
+            ("a,c1 \u{85} next line", b',', false),
+            ("a,\u{2028}", b',', false),
+            ("a,\u{2029}", b',', false),
+            ("a,\u{2027}\u{202a} À Ā", b',', true),
+            ("0123456789abcdef,0123456789abcdef\u{1}", b',', false),
+            ("0123456789abcde\u{1f},0123456789abcdef", b',', false),
+            // Read in place, a record keeps its delimiters; tabs between
+            // fields are not in any field.
+            ("adele\tAdèle Vance", b'\t', true),
+            ("adele\t\"Adèle\tVance\"", b'\t', false),
+            ("\"adele\",\"Adèle\tVance\"", b',', false),
+            ("\"adele\";\"Adèle Vance\"", b';', true),
         ];
-        for (text, clean) in cases {
-            let p = parse(text.as_bytes(), b',', true, usize::MAX).unwrap();
+        for (text, delimiter, clean) in cases {
+            let p = parse(text.as_bytes(), delimiter, true, usize::MAX).unwrap();
             let (line, fields) = p.get(0).unwrap();
+            assert_eq!(fields.len(), 2, "{text:?}");
             let row = Row::new(line, 1, fields, &header);
             let by_chars = !fields
                 .iter()
