@@ -278,6 +278,11 @@ impl CsvInput {
                 Some((piece, checked?))
             })
             .collect();
+        // The pieces own copies of their text: the block's buffer can take
+        // the next block.
+        if let Some(ahead) = &self.ahead {
+            ahead.recycle(block.bytes);
+        }
         Ok(Some(pieces))
     }
 }

@@ -134,23 +134,26 @@ impl Parsed {
 
     /// Record `i`: its line relative to the stretch, and its fields.
     pub fn get(&self, i: usize) -> Option<(u64, Fields<'_>)> {
-        let s = self.spans.get(i)?;
+        self.spans.get(i).map(|s| self.record(s))
+    }
+
+    /// Every record, in order (an exact-size iterator, so that what is
+    /// collected from it is allocated once).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (u64, Fields<'_>)> + '_ {
+        self.spans.iter().map(|s| self.record(s))
+    }
+
+    fn record(&self, s: &Span) -> (u64, Fields<'_>) {
         let (text, gap) = match s.in_place {
             true => (&self.text, 1),
             false => (&self.unquoted, 0),
         };
-        Some((
-            s.line,
-            Fields {
-                text: text.get(s.text.clone()).unwrap_or(""),
-                ends: &self.ends[s.ends.clone()],
-                gap,
-            },
-        ))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (u64, Fields<'_>)> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
+        let fields = Fields {
+            text: text.get(s.text.clone()).unwrap_or(""),
+            ends: self.ends.get(s.ends.clone()).unwrap_or_default(),
+            gap,
+        };
+        (s.line, fields)
     }
 }
 
