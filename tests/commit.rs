@@ -194,7 +194,13 @@ fn dry_run_reports_the_commit_and_changes_nothing() {
     let r: serde_json::Value = serde_json::from_str(&real.stdout).unwrap();
     assert_eq!(r["created"], s["created"]);
     assert_eq!(r["licenses"], s["licenses"]);
-    for phase in ["read_ms", "verify_ms", "hash_ms", "transaction_ms"] {
+    for phase in [
+        "read_ms",
+        "verify_ms",
+        "hash_ms",
+        "transaction_ms",
+        "results_ms",
+    ] {
         assert!(r["timings"][phase].is_number(), "{phase}: {r}");
     }
 }

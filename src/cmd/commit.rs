@@ -35,6 +35,8 @@ pub struct Timings {
     pub verify_ms: f64,
     pub hash_ms: f64,
     pub transaction_ms: f64,
+    /// Writing the results file.
+    pub results_ms: f64,
     pub notify_ms: f64,
 }
 
@@ -189,6 +191,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     let applied = store.apply_batch(&changes, args.dry_run)?;
     timings.transaction_ms = ms(started.elapsed());
 
+    let started = Instant::now();
     let results_file = match results {
         Some(r) => {
             let path = r.write(users.iter().zip(&passwords).map(|(u, p)| {
@@ -203,6 +206,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         }
         None => None,
     };
+    timings.results_ms = ms(started.elapsed());
 
     let started = Instant::now();
     let sent = if applied.committed && !messages.is_empty() && !interrupt::requested() {
@@ -393,8 +397,9 @@ fn print_summary(ctx: &Ctx, s: &Summary) -> Result<()> {
         }
         let t = &s.timings;
         println!(
-            "  timings: read {:.0} ms, verify {:.0} ms, hash {:.0} ms, transaction {:.0} ms, notify {:.0} ms",
-            t.read_ms, t.verify_ms, t.hash_ms, t.transaction_ms, t.notify_ms
+            "  timings: read {:.0} ms, verify {:.0} ms, hash {:.0} ms, transaction {:.0} ms, \
+             results {:.0} ms, notify {:.0} ms",
+            t.read_ms, t.verify_ms, t.hash_ms, t.transaction_ms, t.results_ms, t.notify_ms
         );
     }
     if let Some(r) = &s.results_file {
