@@ -70,7 +70,7 @@ impl BlockReader {
         let mut want = size.max(filled);
         loop {
             at_least(&mut bytes, filled + want);
-            let n = read_full(&mut self.inner, &mut bytes[filled..filled + want])?;
+            let n = super::encoding::read_full(&mut self.inner, &mut bytes[filled..filled + want])?;
             filled += n;
             if n < want {
                 bytes.truncate(filled);
@@ -100,20 +100,6 @@ fn at_least(v: &mut Vec<u8>, len: usize) {
     if v.len() < len {
         v.resize(len, 0);
     }
-}
-
-/// Reads until `buf` is full or the input ends; the bytes read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// A [`BlockReader`] on a thread of its own, one block ahead, so that

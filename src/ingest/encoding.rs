@@ -299,7 +299,8 @@ fn check_utf8(carry: &mut Vec<u8>, mut body: &[u8]) -> Option<usize> {
     }
 }
 
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the input ends; the bytes read.
+pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..]) {
