@@ -9,89 +9,25 @@
 
 use super::row::Row;
 use super::username::Upn;
-use crate::columns::Column;
+use crate::columns::{Column, TEMPLATE};
 use crate::secret::Secret;
 
-/// The text values of a user, in the order the store's users row takes
-/// them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Upn,
-    DisplayName,
-    FirstName,
-    LastName,
-    JobTitle,
-    Department,
-    OfficeNumber,
-    OfficePhone,
-    MobilePhone,
-    Fax,
-    AlternateEmail,
-    Address,
-    City,
-    State,
-    PostalCode,
-    Country,
-}
-
-impl Field {
-    pub const COUNT: usize = 16;
-
-    /// Every field, in order.
-    pub const ALL: [Field; Field::COUNT] = [
-        Field::Upn,
-        Field::DisplayName,
-        Field::FirstName,
-        Field::LastName,
-        Field::JobTitle,
-        Field::Department,
-        Field::OfficeNumber,
-        Field::OfficePhone,
-        Field::MobilePhone,
-        Field::Fax,
-        Field::AlternateEmail,
-        Field::Address,
-        Field::City,
-        Field::State,
-        Field::PostalCode,
-        Field::Country,
-    ];
-
-    /// The template column a field is read from; `None` for the user
-    /// name, which is rebuilt from its checked alias and domain.
-    const fn column(self) -> Option<Column> {
-        Some(match self {
-            Field::Upn => return None,
-            Field::DisplayName => Column::DisplayName,
-            Field::FirstName => Column::FirstName,
-            Field::LastName => Column::LastName,
-            Field::JobTitle => Column::JobTitle,
-            Field::Department => Column::Department,
-            Field::OfficeNumber => Column::OfficeNumber,
-            Field::OfficePhone => Column::OfficePhone,
-            Field::MobilePhone => Column::MobilePhone,
-            Field::Fax => Column::Fax,
-            Field::AlternateEmail => Column::AlternateEmail,
-            Field::Address => Column::Address,
-            Field::City => Column::City,
-            Field::State => Column::State,
-            Field::PostalCode => Column::PostalCode,
-            Field::Country => Column::Country,
-        })
-    }
-}
+/// The columns a user keeps: the template's, up to Country (the usage
+/// location and the password are kept apart), in its order; the user name
+/// is the checked `alias@domain`.
+pub const STORED: &[Column] = TEMPLATE.as_slice().split_at(16).0;
 
 /// A user ready to be created. Values are trimmed; empty means not given.
 #[derive(Clone)]
 pub struct NewUser {
     pub line: u64,
     pub record: u64,
-    /// Every [`Field`]'s value, one after another.
+    /// Every [`STORED`] column's value, one after another.
     text: Box<str>,
     /// Where each field's value ends in `text`. Offsets fit in 32 bits:
     /// every column of a valid row has a length limit, a few kilobytes in
     /// all.
-    ends: [u32; Field::COUNT],
+    ends: [u32; 16],
     /// The alias is the user name up to its `@`.
     alias_len: u32,
     /// From the row; `None` means the batch's or tenant's location.
@@ -109,25 +45,21 @@ impl NewUser {
         location: Option<&'static str>,
         block: Option<bool>,
     ) -> Self {
-        let value = |f: Field| f.column().map_or("", |c| row.get(c));
         let len = upn.alias.len()
             + 1
             + upn.domain.len()
-            + Field::ALL[1..]
-                .iter()
-                .map(|&f| value(f).len())
-                .sum::<usize>();
+            + STORED[1..].iter().map(|&c| row.get(c).len()).sum::<usize>();
         let mut text = String::with_capacity(len);
-        let mut ends = [0; Field::COUNT];
+        let mut ends = [0; 16];
         let offset = |text: &String| u32::try_from(text.len()).unwrap_or(u32::MAX);
-        for (i, f) in Field::ALL.into_iter().enumerate() {
-            match f {
-                Field::Upn => {
+        for (i, &col) in STORED.iter().enumerate() {
+            match col {
+                Column::UserName => {
                     text.push_str(upn.alias);
                     text.push('@');
                     text.push_str(&upn.domain);
                 }
-                f => text.push_str(value(f)),
+                col => text.push_str(row.get(col)),
             }
             ends[i] = offset(&text);
         }
@@ -147,23 +79,30 @@ impl NewUser {
         }
     }
 
-    /// One field's value.
-    pub fn get(&self, f: Field) -> &str {
-        let i = f as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+    /// The value of the `i`th [`STORED`] column.
+    fn value(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
         self.text
             .get(start as usize..self.ends[i] as usize)
             .unwrap_or_default()
     }
 
-    /// Every field's value, in [`Field::ALL`] order.
+    /// A column's value; empty for a column a user does not keep.
+    pub fn get(&self, col: Column) -> &str {
+        STORED
+            .iter()
+            .position(|&c| c == col)
+            .map_or("", |i| self.value(i))
+    }
+
+    /// Every [`STORED`] column's value, in order.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
-        Field::ALL.into_iter().map(|f| self.get(f))
+        (0..STORED.len()).map(|i| self.value(i))
     }
 
     /// The user principal name, `alias@domain`.
     pub fn upn(&self) -> &str {
-        self.get(Field::Upn)
+        self.value(0)
     }
 
     /// The user name before its `@`.
@@ -174,19 +113,19 @@ impl NewUser {
     }
 
     pub fn display_name(&self) -> &str {
-        self.get(Field::DisplayName)
+        self.get(Column::DisplayName)
     }
 
     pub fn first_name(&self) -> &str {
-        self.get(Field::FirstName)
+        self.get(Column::FirstName)
     }
 
     pub fn last_name(&self) -> &str {
-        self.get(Field::LastName)
+        self.get(Column::LastName)
     }
 
     pub fn alternate_email(&self) -> &str {
-        self.get(Field::AlternateEmail)
+        self.get(Column::AlternateEmail)
     }
 }
 
@@ -214,8 +153,8 @@ impl std::fmt::Debug for NewUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_struct("NewUser");
         s.field("line", &self.line).field("record", &self.record);
-        for field in Field::ALL {
-            s.field(&format!("{field:?}"), &self.get(field));
+        for (i, col) in STORED.iter().enumerate() {
+            s.field(col.label(), &self.value(i));
         }
         s.field("usage_location", &self.usage_location)
             .field("password", &self.password)
@@ -251,9 +190,9 @@ mod tests {
             got,
             [
                 "zoë@contoso.com",
-                "Zoë Ångström",
                 "Zoë",
                 "Ångström",
+                "Zoë Ångström",
                 "",
                 "Sales",
                 "1/2",
@@ -268,6 +207,8 @@ mod tests {
                 "Norway"
             ]
         );
+        assert_eq!(STORED.last(), Some(&Column::Country));
+        assert_eq!(u.display_name(), "Zoë Ångström");
         assert_eq!(u.alias(), "zoë");
         assert_eq!(u.upn(), "zoë@contoso.com");
         assert_eq!(u.password.as_ref().map(Secret::expose), Some("Secret1!"));

@@ -16,7 +16,7 @@ use super::tenants::audit;
 use crate::error::{Error, Result, is_busy};
 use crate::rules::NewUser;
 #[cfg(doc)]
-use crate::rules::checked::Field;
+use crate::rules::checked::STORED;
 
 /// The `batches` row.
 #[derive(Debug)]
@@ -236,7 +236,7 @@ pub fn queue_message(
 /// One user row. The values that are the same for the whole batch are
 /// bound once, before the first row (bindings outlive `sqlite3_reset`);
 /// the rest are bound per row, from `?5` on in this order (the user
-/// values in [`Field::ALL`] order).
+/// values in [`STORED`] order).
 ///
 /// One row per statement: a statement of several rows that may fail
 /// half-way (the unique user names) keeps a statement journal of the
@@ -246,7 +246,7 @@ pub fn queue_message(
 /// the temporary journal, and the transaction took 2.2 s against
 /// 1.7-1.9 s with one row.
 const INSERT_USER: &str = "INSERT INTO users (tenant_id, force_change_password, batch_id,
-    created_at, id, upn, display_name, first_name, last_name, job_title, department,
+    created_at, id, upn, first_name, last_name, display_name, job_title, department,
     office_number, office_phone, mobile_phone, fax, alternate_email, address, city,
     state_or_province, postal_code, country, usage_location, sign_in_blocked, password_hash,
     search_key, segment)
@@ -476,6 +476,30 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(audit, ["adam@t.onmicrosoft.com", "zoe@t.onmicrosoft.com"]);
+        // Each value in its column.
+        let rows: Vec<(String, String, String)> = store
+            .conn
+            .prepare("SELECT upn, display_name, first_name FROM users ORDER BY key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "adam@t.onmicrosoft.com".into(),
+                    "Adam A".into(),
+                    String::new()
+                ),
+                (
+                    "zoe@t.onmicrosoft.com".into(),
+                    "Zoë Z".into(),
+                    String::new()
+                )
+            ]
+        );
         let seats: i64 = store
             .conn
             .query_row(
