@@ -258,7 +258,6 @@ fn parse_with(
                 break;
             }
             Next::Plain(end) => {
-                bounds.push(0);
                 push_field_bounds(&bytes[pos..end], delimiter, &mut bounds);
                 Some(end)
             }
@@ -334,14 +333,15 @@ fn parse_with(
             out_len = rec_out;
             break;
         }
-        if is_blank(&out[rec_out..out_len]) {
-            out_len = rec_out;
-            continue;
-        }
         let mut start = 0;
         for &end in &rec_ends[..ends_len] {
             bounds.extend([offset(start), offset(end)]);
             start = end;
+        }
+        if fields_are_blank(&out[rec_out..out_len], &bounds[first..]) {
+            bounds.truncate(first);
+            out_len = rec_out;
+            continue;
         }
         spans.push(Span {
             line: breaks + 1,
@@ -396,10 +396,10 @@ fn for_each_mark(line: &[u8], targets: &[u8], mut each: impl FnMut(u32)) {
     }
 }
 
-/// Appends the bounds of the fields of a line without quotes after the
-/// start of its first field (already pushed): each delimiter ends one field
-/// and starts the next, the line's end ends the last.
+/// Appends the bounds of the fields of a line without quotes: each
+/// delimiter ends one field and starts the next.
 fn push_field_bounds(line: &[u8], delimiter: u8, bounds: &mut Vec<u32>) {
+    bounds.push(0);
     for_each_mark(line, &[delimiter], |d| bounds.extend([d, d + 1]));
     bounds.push(offset(line.len()));
 }
@@ -454,7 +454,8 @@ fn split_quoted(line: &[u8], delimiter: u8, bounds: &mut Vec<u32>, marks: &mut V
     ok
 }
 
-/// Whether every field of a line read in place trims to nothing.
+/// Whether every field of a record trims to nothing (`text` and `bounds`
+/// as in [`Fields`]).
 fn fields_are_blank(line: &[u8], bounds: &[u32]) -> bool {
     // Nearly every record has a letter in its first byte.
     if line.first().is_some_and(|&b| {
@@ -484,19 +485,6 @@ pub fn count_breaks(bytes: &[u8], range: Range<usize>) -> u64 {
             bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n')
         })
         .count() as u64
-}
-
-/// Whether a record's text (every cell, concatenated) is blank: every cell
-/// trims to nothing exactly when the concatenation does.
-fn is_blank(text: &[u8]) -> bool {
-    // Nearly every record has a letter in its first byte.
-    if text
-        .iter()
-        .any(|&b| b < 0x80 && !(b as char).is_whitespace())
-    {
-        return false;
-    }
-    std::str::from_utf8(text).is_ok_and(|s| s.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -29,12 +29,6 @@ pub struct Upn<'a> {
     pub domain: Cow<'a, str>,
 }
 
-impl Upn<'_> {
-    pub fn full(&self) -> String {
-        format!("{}@{}", self.alias, self.domain)
-    }
-}
-
 /// Whether `c` may appear in an alias.
 pub fn alias_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '\'' | '.' | '-' | '_' | '!' | '#' | '^' | '~')

@@ -281,7 +281,8 @@ fn insert_users(
         .map(|((key, i), segment)| (key.as_str(), &c.users[*i], segment))
         .collect();
 
-    let mut keys = None;
+    // The first and last user keys given out.
+    let mut range = None;
     // Kept for the whole loop: handing it back to the cache would free
     // its bound values' buffers.
     let mut insert = tx.prepare(INSERT_USER)?;
@@ -313,10 +314,10 @@ fn insert_users(
             }
             _ => Error::Sql(e),
         })?;
-        let key = tx.last_insert_rowid();
-        keys.get_or_insert((key, key)).1 = key;
+        let rowid = tx.last_insert_rowid();
+        range.get_or_insert((rowid, rowid)).1 = rowid;
     }
-    let Some((first, last)) = keys else {
+    let Some((first, last)) = range else {
         return Ok(());
     };
     // New keys are the largest key plus one, and this transaction is the
