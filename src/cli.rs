@@ -109,10 +109,8 @@ pub enum UsersCommand {
         /// Part of a display name or user name, any case.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
-        #[arg(long, default_value_t = 1)]
-        page: u64,
-        #[arg(long, default_value_t = 20)]
-        per_page: u64,
+        #[command(flatten)]
+        pages: PageArgs,
     },
     /// Soft delete: the users can be restored for 30 days; their seats are freed now.
     #[command(
@@ -149,9 +147,12 @@ pub enum UsersCommand {
         /// Also email the new password here (1 to 5).
         #[arg(long = "email-to", value_name = "ADDR")]
         email_to: Vec<String>,
-        /// The user must change it at next sign-in.
-        #[arg(long)]
+        /// The user must change it at next sign-in [default: as before].
+        #[arg(long, conflicts_with = "no_force_change_password")]
         force_change_password: bool,
+        /// The user need not change it at next sign-in [default: as before].
+        #[arg(long)]
+        no_force_change_password: bool,
         /// Folder with email templates that replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
@@ -180,6 +181,8 @@ pub enum OutboxCommand {
     List {
         #[arg(long, value_enum, default_value_t = OutboxStatus::All)]
         status: OutboxStatus,
+        #[command(flatten)]
+        pages: PageArgs,
     },
     /// Deliver every message still queued (retries failed ones).
     #[command(
@@ -244,7 +247,10 @@ pub enum TenantCommand {
     },
     /// List tenants with user and seat counts.
     #[command(after_help = "Example:\n  onboard tenant list --format json")]
-    List,
+    List {
+        #[command(flatten)]
+        pages: PageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +273,8 @@ pub enum DomainCommand {
         /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        pages: PageArgs,
     },
 }
 
@@ -293,6 +301,8 @@ pub enum LicenseCommand {
         /// The tenant id (`onboard tenant list` shows them).
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        pages: PageArgs,
     },
 }
 
@@ -300,17 +310,33 @@ pub enum LicenseCommand {
 pub enum TemplateCommand {
     /// The blank template: the header only.
     #[command(after_help = "Example:\n  onboard template blank -o users.csv")]
-    Blank {
-        /// Write here instead of standard output.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Blank(TemplateArgs),
     /// The header plus example rows that verify cleanly.
     #[command(after_help = "Example:\n  onboard template sample -o sample.csv")]
-    Sample {
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Sample(TemplateArgs),
+}
+
+/// Where a template goes.
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// Write here instead of standard output (an existing file is kept
+    /// unless --force).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists (a filled template is work: not by default).
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+/// Which page of a list.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PageArgs {
+    /// The page to show, from 1.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub page: u64,
+    /// Rows on a page, 1 to 1000.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub per_page: u64,
 }
 
 /// Sign-in status for the users of a batch.
@@ -401,4 +427,26 @@ pub struct BatchArgs {
         value_name = "URL"
     )]
     pub smtp: Option<String>,
+}
+
+/// Whether the command line asks for `--format json`, read before it is
+/// parsed, so that even a command line clap refuses is answered in JSON.
+pub fn asks_for_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
+/// Prints `{"error": {...}}` (and, for a commit, whether it committed) on
+/// standard output: the one JSON document of a command that could not run.
+pub fn print_json_error(e: &crate::Error, commit: bool) {
+    let mut doc = serde_json::json!({ "error": e.to_json() });
+    if commit {
+        let committed = matches!(e, crate::Error::Committed { .. });
+        doc["committed"] = serde_json::Value::Bool(committed);
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{doc:#}");
 }

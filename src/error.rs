@@ -1,10 +1,15 @@
-//! The errors that stop a command, and the exit status each one means.
+//! The errors that stop a command, and the exit status each one means
+//! (SPEC §2).
 //!
 //! Findings about rows are not errors: they are data in the verification log
 //! and decide exit status 1. What is here stops the run: exit 2 for a
 //! command that could not run (usage, unreadable input, unknown tenant),
-//! exit 3 for a commit the store's state refused. `main` is the only place
-//! that prints these. Messages are lower case and name the file, line, user
+//! exit 3 for a change the store's state refused, exit 4 for a failure
+//! after a batch was committed ([`Error::Committed`]: its message always
+//! starts with the batch, so nobody takes it for "nothing happened"), 130
+//! for Ctrl-C. `main` is the only place that prints these, as text on
+//! standard error and, with `--format json`, as one JSON document on
+//! standard output. Messages are lower case and name the file, line, user
 //! or setting concerned, and never hold a password.
 
 use std::fmt::Display;
@@ -19,6 +24,14 @@ pub enum Exit {
     Success = 0,
     /// The verification found errors; nothing was committed.
     Invalid = 1,
+    /// The store refused the change; the command reported it itself.
+    Refused = 3,
+    /// The change was committed, but not all of it went through (rows
+    /// skipped, messages left queued); the command reported what.
+    Partial = 4,
+    /// Ctrl-C after the change was committed; the command reported what was
+    /// kept.
+    Interrupted = 130,
 }
 
 /// An error that stops a command.
@@ -53,6 +66,20 @@ pub enum Error {
     #[error("{0}")]
     Interrupted(String),
 
+    /// A batch was committed, then something after its transaction failed
+    /// (the results file's name, the delivery): exit 4.
+    #[error("batch {batch} was committed ({users} users), but {message}")]
+    Committed {
+        batch: String,
+        users: u64,
+        message: String,
+    },
+
+    /// Standard output was closed by its reader (`onboard users list |
+    /// head -1`): not an error, the command ends quietly with exit 0.
+    #[error("standard output is closed")]
+    ClosedStdout,
+
     /// A database error with no better explanation.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -77,14 +104,52 @@ impl Error {
         }
     }
 
+    /// A failed write to standard output: a closed pipe is the reader's
+    /// choice, not an error.
+    pub fn stdout(e: io::Error) -> Error {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Error::ClosedStdout
+        } else {
+            Error::io("<stdout>", e)
+        }
+    }
+
     /// The process exit status for this error (SPEC §2).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Refused(_) => 3,
+            Error::Committed { .. } => 4,
             Error::Interrupted(_) => 130,
+            Error::ClosedStdout => 0,
             Error::Sql(e) if is_busy(e) => 3,
             _ => 2,
         }
+    }
+
+    /// A stable name for the kind of error, for scripts (`--format json`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Input { .. } => "input",
+            Error::Io { .. } => "io",
+            Error::NotFound(_) => "not_found",
+            Error::Refused(_) => "refused",
+            Error::Store { .. } => "store",
+            Error::Interrupted(_) => "interrupted",
+            Error::Committed { .. } => "committed",
+            Error::ClosedStdout => "closed_stdout",
+            Error::Sql(e) if is_busy(e) => "refused",
+            Error::Sql(_) => "database",
+        }
+    }
+
+    /// `{"code", "message", "exit"}`: the `error` member of a JSON answer.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "message": self.to_string(),
+            "exit": self.exit_code(),
+        })
     }
 }
 

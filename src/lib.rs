@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod columns;
 pub mod error;
+pub mod files;
 pub mod ingest;
 pub mod interrupt;
 pub mod notify;

@@ -1,96 +1,91 @@
 //! The results file of a commit: `User Name,Display Name,Password,Licenses`
 //! for every created user. It is the one file that holds plaintext
-//! passwords, so it is created with mode 0600, never overwrites an existing
-//! file, and is opened *before* the transaction: if it cannot be created, no
-//! users are created whose passwords would be lost.
+//! passwords, and after the commit it may be their only copy (SPEC §11):
+//!
+//! - it is written in full, with mode 0600 from its first byte, and synced
+//!   to disk *before* the transaction opens, beside its final name: a full
+//!   disk or a missing folder refuses the commit (exit 2) instead of
+//!   committing users whose passwords would be lost;
+//! - after the commit it is moved to its name without replacing anything
+//!   (a `--results` path that exists is refused before anything is read;
+//!   the default name gets `-2`, `-3` ... if it is taken); if that move
+//!   fails, the file stays where it was written and the message says where;
+//! - it is removed only when the transaction did not commit.
 //!
 //! UTF-8 with a BOM and CRLF, for Excel. A value that starts with
 //! `= + - @` is written with a leading `'` so Excel shows it as text rather
 //! than running it; the `'` is not part of the value (generated passwords
 //! never start with such a character).
 
-use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::files::{Name, Privacy, Staged};
 use crate::report::formula_safe;
 
 pub const HEADER: [&str; 4] = ["User Name", "Display Name", "Password", "Licenses"];
 
-/// An open, still empty results file.
+/// Refuses a `--results` path that exists: it may hold the passwords of an
+/// earlier batch.
+pub fn check_new(path: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::usage(format!(
+            "--results {}: the file already exists; choose another name (a results file may hold \
+             the only copy of a batch's passwords, so it is never replaced). Nothing was read or \
+             changed",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A results file written in full and synced, waiting for its name.
+#[derive(Debug)]
 pub struct ResultsFile {
-    path: PathBuf,
-    file: Option<File>,
+    staged: Staged,
 }
 
 impl ResultsFile {
-    /// Creates `path` (mode 0600); fails if it exists.
-    pub fn create(path: &Path) -> Result<ResultsFile> {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
+    /// Writes the rows beside `dest` and syncs them to disk. `chosen` is
+    /// true when onboard picked the name (it then never replaces a file).
+    pub fn write<'a>(
+        dest: &Path,
+        chosen: bool,
+        rows: impl Iterator<Item = [&'a str; 4]>,
+    ) -> Result<ResultsFile> {
+        let name = if chosen { Name::Unique } else { Name::New };
+        let mut staged = Staged::create(dest, name, Privacy::Private)?;
+        let shown = dest.display().to_string();
         {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let file = opts.open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::usage(format!(
-                    "{}: the results file already exists; choose another --results path \
-                     (it would hold passwords, so it is never overwritten)",
-                    path.display()
-                ))
-            } else {
-                Error::io(path.display(), e)
+            let mut out = BufWriter::new(staged.file());
+            out.write_all(b"\xEF\xBB\xBF")
+                .map_err(|e| Error::io(&shown, e))?;
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(out);
+            let io = |e: csv::Error| Error::io(&shown, e.into());
+            w.write_record(HEADER).map_err(io)?;
+            for row in rows {
+                w.write_record(row.iter().map(|c| formula_safe(c).into_owned()))
+                    .map_err(io)?;
             }
-        })?;
-        Ok(ResultsFile {
-            path: path.to_path_buf(),
-            file: Some(file),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes the rows and closes the file.
-    pub fn write<'a>(mut self, rows: impl Iterator<Item = [&'a str; 4]>) -> Result<PathBuf> {
-        let shown = self.path.display().to_string();
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| Error::usage("results file already written"))?;
-        let mut out = BufWriter::new(file);
-        out.write_all(b"\xEF\xBB\xBF")
-            .map_err(|e| Error::io(&shown, e))?;
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
-        let io = |e: csv::Error| Error::io(&shown, e.into());
-        w.write_record(HEADER).map_err(io)?;
-        for row in rows {
-            w.write_record(row.iter().map(|c| formula_safe(c).into_owned()))
-                .map_err(io)?;
+            w.flush().map_err(|e| Error::io(&shown, e))?;
         }
-        w.flush().map_err(|e| Error::io(&shown, e))?;
-        Ok(self.path.clone())
+        staged.sync()?;
+        Ok(ResultsFile { staged })
     }
 
-    /// Removes the unused file (the commit did not happen).
-    pub fn discard(mut self) {
-        self.file.take();
-        let _ = std::fs::remove_file(&self.path);
+    /// Where the rows are until [`ResultsFile::publish`].
+    pub fn temp_path(&self) -> &Path {
+        self.staged.temp_path()
     }
-}
 
-impl Drop for ResultsFile {
-    fn drop(&mut self) {
-        // Dropped unwritten (an error on the way): leave no empty file.
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
-        }
+    /// Moves the file to its name (the transaction has committed). When it
+    /// cannot be, the file is kept where it is, and the error comes with
+    /// that path.
+    pub fn publish(self) -> std::result::Result<PathBuf, (Error, PathBuf)> {
+        self.staged.publish_or_keep()
     }
 }
 
@@ -99,14 +94,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn private_and_never_overwritten() {
+    fn private_written_before_its_name_and_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        let f = ResultsFile::create(&p).unwrap();
-        assert!(ResultsFile::create(&p).is_err());
-        f.write([["a@x", "A", "-Pw1!", "E3"]].into_iter()).unwrap();
-        let text = std::fs::read_to_string(&p).unwrap();
+        let f = ResultsFile::write(&p, false, [["a@x", "A", "-Pw1!", "E3"]].into_iter()).unwrap();
+        assert!(!p.exists());
+        let text = std::fs::read_to_string(f.temp_path()).unwrap();
         assert!(text.contains("a@x,A,'-Pw1!,E3\r\n"));
+        assert_eq!(f.publish().unwrap(), p);
+        assert!(check_new(&p).is_err());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -115,13 +111,24 @@ mod tests {
                 0o600
             );
         }
+        // The default name of a later batch moves aside.
+        let f = ResultsFile::write(&p, true, std::iter::empty()).unwrap();
+        assert_eq!(f.publish().unwrap(), dir.path().join("r-2.csv"));
     }
 
     #[test]
-    fn dropped_unwritten_leaves_nothing() {
+    fn dropped_before_the_commit_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        drop(ResultsFile::create(&p).unwrap());
-        assert!(!p.exists());
+        drop(ResultsFile::write(&p, false, std::iter::empty()).unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_before_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("no/such/r.csv");
+        let err = ResultsFile::write(&p, false, std::iter::empty()).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

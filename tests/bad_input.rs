@@ -270,7 +270,10 @@ fn outputs_may_not_overwrite_the_input() {
         ("--log", f.to_str().unwrap()),
     ] {
         let run = w.run(&["verify", "in.csv", "--tenant", "contoso", option, value]);
-        assert_refused(&run, &format!("{option} {value} is the input file"));
+        assert_refused(
+            &run,
+            &format!("{option} {value} would overwrite the input file"),
+        );
         assert_eq!(
             w.read("in.csv"),
             bytes,

@@ -103,10 +103,16 @@ fn skip_invalid_commits_the_valid_rows_and_the_fixed_rest_later() {
         "--annotated",
         "fix.csv",
     ]);
+    // Exit 4: committed, but not all of it (SPEC §2).
     assert_eq!(
-        run.code, 1,
+        run.code, 4,
         "errors were skipped, not fixed: {}{}",
         run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains("was committed (4 users)") && run.stderr.contains("fix.csv"),
+        "{}",
+        run.stderr
     );
     assert_eq!(w.count("SELECT count(*) FROM users"), 4);
     let annotated = std::fs::read_to_string(w.path("fix.csv")).unwrap();

@@ -278,7 +278,7 @@ fn a_4xx_then_a_5xx_then_an_accepting_server_delivers_each_message_once() {
         "temp",
         &["--mode", "tempfail", "--fail-first", "99"],
     );
-    let run = w.run(&args).expect(0);
+    let run = w.run(&args).expect(4);
     assert!(
         run.stderr.contains("3 messages stay queued"),
         "{}",
@@ -317,7 +317,7 @@ fn connections_dropped_mid_message_lose_nothing_and_duplicate_nothing() {
     for r in ["a@example.com", "b@example.com", "c@example.com"] {
         args.extend(["--email-to", r]);
     }
-    let run = w.run(&args).expect(0);
+    let run = w.run(&args).expect(4);
     assert!(run.stderr.contains("stay queued"), "{}", run.stderr);
     for _ in 0..3 {
         w.run(&["outbox", "send", "--smtp", &url]);

@@ -84,9 +84,10 @@ pub fn free_port() -> u16 {
 }
 
 fn outbox(w: &Work) -> Vec<serde_json::Value> {
-    let run = w.run(&["--format", "json", "outbox", "list"]).expect(0);
-    serde_json::from_str::<serde_json::Value>(&run.stdout)
-        .unwrap()
+    let run = w
+        .run(&["--format", "json", "outbox", "list", "--per-page", "1000"])
+        .expect(0);
+    serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()["items"]
         .as_array()
         .unwrap()
         .clone()
@@ -186,7 +187,13 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
             "c@example.com",
         ],
     )
-    .expect(0);
+    // Committed, but the delivery did not go through (SPEC §2).
+    .expect(4);
+    assert!(
+        run.stderr.contains("was committed (6 users)"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(run.stderr.contains("onboard outbox send"), "{}", run.stderr);
     assert_eq!(
@@ -228,7 +235,7 @@ fn a_server_that_is_down_loses_nothing_and_sends_once() {
 fn temporary_and_permanent_refusals_keep_messages_queued() {
     let w = Work::with_seats(10);
     let temp = SmtpSink::start(&w, "temp", &["--mode", "tempfail", "--fail-first", "1"]);
-    let run = commit_sample(&w, &["--smtp", &temp.url(), "--email-to", "a@example.com"]).expect(0);
+    let run = commit_sample(&w, &["--smtp", &temp.url(), "--email-to", "a@example.com"]).expect(4);
     assert!(run.stderr.contains("4xx"), "{}", run.stderr);
     assert_eq!(outbox(&w)[0]["status"], "queued");
     w.run(&["outbox", "send", "--smtp", &temp.url()]).expect(0);
@@ -237,7 +244,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
 
     let w = Work::with_seats(10);
     let perm = SmtpSink::start(&w, "perm", &["--mode", "permfail"]);
-    let run = commit_sample(&w, &["--smtp", &perm.url(), "--email-to", "a@example.com"]).expect(0);
+    let run = commit_sample(&w, &["--smtp", &perm.url(), "--email-to", "a@example.com"]).expect(4);
     assert!(run.stderr.contains("5xx"), "{}", run.stderr);
     let retry = w.run(&["outbox", "send", "--smtp", &perm.url()]);
     assert_eq!(retry.code, 1, "still queued: {}", retry.stdout);
@@ -251,7 +258,7 @@ fn temporary_and_permanent_refusals_keep_messages_queued() {
 fn a_connection_dropped_mid_message_is_retried_once() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--mode", "drop", "--fail-first", "1"]);
-    let run = commit_sample(&w, &["--smtp", &sink.url(), "--email-to", "a@example.com"]).expect(0);
+    let run = commit_sample(&w, &["--smtp", &sink.url(), "--email-to", "a@example.com"]).expect(4);
     assert!(run.stderr.contains("stay queued"), "{}", run.stderr);
     assert!(sink.messages().is_empty());
     w.run(&["outbox", "send", "--smtp", &sink.url()]).expect(0);
@@ -264,7 +271,7 @@ fn authentication_refused_is_explained_and_the_password_not_shown() {
     let w = Work::with_seats(10);
     let sink = SmtpSink::start(&w, "mail", &["--auth", "robot:right-secret"]);
     let url = format!("smtp://robot:Wr0ng-Secret@127.0.0.1:{}", sink.port);
-    let run = commit_sample(&w, &["--smtp", &url, "--email-to", "a@example.com"]).expect(0);
+    let run = commit_sample(&w, &["--smtp", &url, "--email-to", "a@example.com"]).expect(4);
     assert!(
         run.stderr.contains("authentication refused"),
         "{}",
@@ -455,7 +462,7 @@ fn reset_password_sends_only_its_own_messages() {
     let w = Work::with_seats(10);
     // A commit whose results message cannot be delivered: nothing listens.
     let down = format!("smtp://127.0.0.1:{}", free_port());
-    commit_sample(&w, &["--smtp", &down, "--email-to", "a@example.com"]).expect(0);
+    commit_sample(&w, &["--smtp", &down, "--email-to", "a@example.com"]).expect(4);
     let sink = SmtpSink::start(&w, "mail", &[]);
     w.run(&[
         "users",

@@ -56,7 +56,7 @@ fn listed(w: &Work, env: &[(&str, String)], args: &[&str]) -> (Vec<(String, Stri
     all.extend_from_slice(args);
     let out = run(w, env, &all).expect(0);
     let page: Value = serde_json::from_str(&out.stdout).unwrap();
-    let users = page["users"]
+    let users = page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -287,7 +287,7 @@ fn search_and_counts_agree_with_the_users_through_their_lifecycle() {
     args.extend(["--search", "smith", "--per-page", "100"]);
     let b: Value = serde_json::from_str(&run(&w, &[], &args).expect(0).stdout).unwrap();
     assert_eq!(b["total"], 2, "{b}");
-    assert!(b["users"].as_array().unwrap().iter().all(|u| {
+    assert!(b["items"].as_array().unwrap().iter().all(|u| {
         u["user_name"]
             .as_str()
             .unwrap()

@@ -252,7 +252,7 @@ fn hostile_values_are_stored_exactly_and_stay_inert() {
             ])
             .expect(0);
         let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        let names: Vec<&str> = v["users"]
+        let names: Vec<&str> = v["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -457,9 +457,11 @@ fn one_tenant_never_reaches_another() {
         "nw@example.com",
     ])
     .expect(0);
-    let run = w.run(&["--format", "json", "outbox", "list"]).expect(0);
+    let run = w
+        .run(&["--format", "json", "outbox", "list", "--per-page", "1000"])
+        .expect(0);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    for m in v.as_array().unwrap() {
+    for m in v["items"].as_array().unwrap() {
         if m["recipient"] == "nw@example.com" {
             assert_eq!(m["tenant"], "northwind");
         }

@@ -65,7 +65,7 @@ fn list(w: &Work, tenant: &str, args: &[&str]) -> Value {
 
 /// The user names of a listed page, in order.
 fn names(page: &Value) -> Vec<String> {
-    page["users"]
+    page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -79,7 +79,7 @@ fn seats(w: &Work, tenant: &str) -> (u64, u64, u64) {
         .run(&["--format", "json", "license", "list", "--tenant", tenant])
         .expect(0);
     let subs: Value = serde_json::from_str(&run.stdout).unwrap();
-    let s = subs
+    let s = subs["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -100,7 +100,7 @@ fn assert_seats_consistent(w: &Work, tenants: &[&str]) {
             .run(&["--format", "json", "license", "list", "--tenant", t])
             .expect(0);
         let subs: Value = serde_json::from_str(&run.stdout).unwrap();
-        for s in subs.as_array().unwrap() {
+        for s in subs["items"].as_array().unwrap() {
             let sku = s["sku"].as_str().unwrap();
             let (total, assigned, available) = (
                 s["total"].as_i64().unwrap(),
@@ -207,7 +207,7 @@ fn list_shows_the_columns_and_pages_of_twenty() {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 25);
-    let first = &j["users"][0];
+    let first = &j["items"][0];
     assert_eq!(first["status"], "Active");
     assert_eq!(first["assigned"], 1);
 
@@ -255,7 +255,7 @@ fn list_filters_by_status_and_searches_names_in_any_case() {
         ]
     );
     assert!(
-        deleted["users"]
+        deleted["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -393,8 +393,8 @@ fn delete_then_restore_gives_back_the_same_user_and_licences() {
     );
     assert_eq!(seats(&w, TENANT), (5, 3, 2));
     let s = list(&w, TENANT, &["--search", "ua1@"]);
-    assert_eq!(s["users"][0]["status"], "Active");
-    assert_eq!(s["users"][0]["assigned"], 1);
+    assert_eq!(s["items"][0]["status"], "Active");
+    assert_eq!(s["items"][0]["assigned"], 1);
     // Restoring an active user is an error.
     w.run(&["users", "restore", "--tenant", TENANT, "ua1"])
         .expect(1);
@@ -426,8 +426,8 @@ fn restore_without_the_seat_taken_meanwhile_warns_and_never_oversells() {
     );
     assert_eq!(seats(&w, TENANT), (3, 3, 0));
     let s = list(&w, TENANT, &["--search", "ua0@"]);
-    assert_eq!(s["users"][0]["status"], "Active");
-    assert_eq!(s["users"][0]["assigned"], 0);
+    assert_eq!(s["items"][0]["status"], "Active");
+    assert_eq!(s["items"][0]["assigned"], 0);
     assert_seats_consistent(&w, &[TENANT]);
     // A seat bought later is not given to the restored user behind the
     // administrator's back; deleting and restoring again gives nothing back.

@@ -1,17 +1,22 @@
-//! What `verify` and `commit` share: checking the batch options against the
-//! store, the verification pass with its progress bar and annotated copy,
-//! the seat check, and publishing the log.
+//! What `verify` and `commit` share: the protected paths, checking the
+//! batch options against the store, the templates and the transport, the
+//! verification pass with its progress bar and annotated copy, the seat
+//! check, and the log. Output files are staged ([`crate::files`]): the
+//! command publishes them when it ends with exit 0, 1 or 4.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::Ctx;
 use super::tenant::check_location;
 use crate::cli::{BatchArgs, Format, Role, SignIn};
 use crate::error::{Error, Result};
+use crate::files::{Name, PathGuard, Privacy, Staged};
 use crate::ingest::encoding::{self, Sniff, SniffSlot};
 use crate::ingest::{CsvInput, Source};
+use crate::notify::Templates;
+use crate::notify::transport::Transport;
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
 use crate::rules::{Code, Finding, TenantView};
@@ -36,30 +41,25 @@ pub struct BatchPlan {
     pub welcome: bool,
 }
 
+/// The files a batch command must leave alone, with its `--log` and
+/// `--annotated` outputs accepted: checked before the store is opened or
+/// the input read (SPEC §11).
+pub fn guard(ctx: &Ctx, args: &BatchArgs) -> Result<PathGuard> {
+    let mut guard = PathGuard::new().store(&ctx.db).input(&args.file);
+    guard.maybe_output("--log", args.log.as_deref())?;
+    guard.maybe_output("--annotated", args.annotated.as_deref())?;
+    Ok(guard)
+}
+
 /// Checks every option before any row is read: an unknown tenant or SKU, a
 /// bad location or recipient is a usage error (exit 2), not a finding.
 pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
-    check_outputs_are_not_the_input(args)?;
     let tenant = store.tenant(&args.tenant)?;
     let usage_location = match &args.usage_location {
         Some(cc) => check_location(cc, "--usage-location")?,
         None => check_location(&tenant.usage_location, "the tenant's location")?,
     };
-    if args.email_to.len() > MAX_RECIPIENTS {
-        return Err(Error::usage(format!(
-            "--email-to is given {} times; at most {MAX_RECIPIENTS} recipients",
-            args.email_to.len()
-        )));
-    }
-    for addr in &args.email_to {
-        if !crate::rules::contact::is_email(addr)
-            || addr.chars().any(crate::rules::text::is_control)
-        {
-            return Err(Error::usage(format!(
-                "--email-to \"{addr}\" is not a valid email address"
-            )));
-        }
-    }
+    check_recipients(&args.email_to)?;
     let subs = store.subscriptions(&tenant.id)?;
     let mut licenses: Vec<Subscription> = Vec::new();
     for sku in &args.licenses {
@@ -93,6 +93,7 @@ pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
         view.add_domain(&d.name, d.federated);
     }
     view.existing = store.existing_users(&tenant.id)?;
+    view.welcome = args.welcome;
     Ok(BatchPlan {
         tenant,
         view,
@@ -106,26 +107,43 @@ pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
     })
 }
 
-/// Refuses `--log` or `--annotated` naming the input file: it would be
-/// truncated while it is being read, and the rows after the first buffer
-/// lost.
-fn check_outputs_are_not_the_input(args: &BatchArgs) -> Result<()> {
-    let Ok(input) = std::fs::canonicalize(&args.file) else {
-        // Standard input, or a file that is missing (reported when read).
-        return Ok(());
-    };
-    for (option, path) in [("--log", &args.log), ("--annotated", &args.annotated)] {
-        if let Some(path) = path
-            && std::fs::canonicalize(path).is_ok_and(|p| p == input)
+/// 1 to [`MAX_RECIPIENTS`] `--email-to` addresses, each one the mail
+/// transport can send to (exit 2 otherwise, for `verify` as for `commit`).
+pub fn check_recipients(email_to: &[String]) -> Result<()> {
+    if email_to.len() > MAX_RECIPIENTS {
+        return Err(Error::usage(format!(
+            "--email-to is given {} times; at most {MAX_RECIPIENTS} recipients",
+            email_to.len()
+        )));
+    }
+    for addr in email_to {
+        if !crate::rules::contact::is_email(addr)
+            || addr.chars().any(crate::rules::text::is_control)
         {
             return Err(Error::usage(format!(
-                "{option} {} is the input file; write it under another name so that the input \
-                 is not overwritten",
-                path.display()
+                "--email-to \"{addr}\" is not a valid email address"
             )));
         }
     }
     Ok(())
+}
+
+/// How the batch's messages would be made and sent: the templates, loaded
+/// and test-rendered, and the transport, parsed. `verify` checks them as
+/// `commit` does (no connection is made), so a broken template or SMTP URL
+/// shows before the slow part, not after it.
+pub struct Delivery {
+    pub templates: Templates,
+    pub transport: Box<dyn Transport>,
+}
+
+impl Delivery {
+    pub fn prepare(ctx: &Ctx, args: &BatchArgs) -> Result<Delivery> {
+        Ok(Delivery {
+            templates: Templates::load(args.templates.as_deref())?,
+            transport: crate::notify::transport::from_options(args.smtp.as_deref(), &ctx.db)?,
+        })
+    }
 }
 
 /// A verified file.
@@ -133,6 +151,9 @@ pub struct Verified {
     pub source: Source,
     pub sniff: Sniff,
     pub outcome: Outcome,
+    /// The annotated copy, written in full, waiting to take its name when
+    /// the command ends in a way that keeps its outputs.
+    pub annotated: Option<Staged>,
     /// A separate pass over the file to sniff it: only when the
     /// verification stopped before the end (an error). Normally the sniff
     /// rides along with the verification's reading, and this is zero.
@@ -147,6 +168,8 @@ pub struct Annotate<'a> {
     pub path: &'a Path,
     /// Only rows with errors (what `--skip-invalid` leaves to fix).
     pub invalid_only: bool,
+    /// A name the user gave replaces its file; one onboard chose never does.
+    pub name: Name,
 }
 
 /// Reads and verifies the file of `args`, writing the annotated copy as it
@@ -155,10 +178,10 @@ pub struct Annotate<'a> {
 /// The file is read once: the verification takes the encoding the first
 /// bytes announce (a BOM, else UTF-8) while the bytes it reads are sniffed
 /// (is the whole file UTF-8, is there a NUL byte; the digest for a
-/// commit). The annotated copy is written beside its place and only moved
-/// there once the sniff agrees. When it does not (a file without BOM that
-/// is not UTF-8 is Windows-1252), the verification runs again with the
-/// right encoding; a NUL byte refuses the file as before.
+/// commit). The annotated copy is staged beside its place and only kept
+/// once the sniff agrees. When it does not (a file without BOM that is not
+/// UTF-8 is Windows-1252), the verification runs again with the right
+/// encoding; a NUL byte refuses the file as before.
 pub fn verify_file(
     ctx: &Ctx,
     args: &BatchArgs,
@@ -179,88 +202,54 @@ pub fn verify_file(
     let sniffing = Instant::now();
     let sniff = sniffed.unwrap_or_else(|| encoding::sniff(&source, keep_users));
     let read_time = sniffing.elapsed();
-    let outcome = match (sniff, first) {
-        (Err(refused), first) => {
-            discard(first);
-            return Err(refused);
-        }
+    // A first attempt on a wrong assumption is dropped with its copy.
+    let (sniff, (outcome, annotated)) = match (sniff, first) {
+        (Err(refused), _) => return Err(refused),
         (Ok(sniff), first) if sniff.encoding == guess => (sniff, first?),
-        (Ok(sniff), first) => {
-            discard(first);
+        (Ok(sniff), _) => {
             let mut input = CsvInput::open(&source, &sniff, &bar)?;
             let outcome = verify_input(&mut input, plan, keep_users, annotate)?;
             (sniff, outcome)
         }
     };
-    let (sniff, (outcome, annotated)) = outcome;
-    if let Some(copy) = annotated {
-        copy.keep()?;
-    }
     bar.finish_and_clear();
     Ok(Verified {
         source,
         sniff,
         outcome,
+        annotated,
         read_time,
         verify_time: started.elapsed().saturating_sub(read_time),
     })
 }
 
-/// Drops what a verification on a wrong assumption wrote.
-fn discard(attempt: Result<(Outcome, Option<PartialCopy>)>) {
-    if let Ok((_, Some(copy))) = attempt {
-        copy.discard();
-    }
-}
-
-/// An annotated copy written beside its place, until the verification
-/// that wrote it is confirmed.
-struct PartialCopy {
-    partial: PathBuf,
-    path: PathBuf,
-}
-
-impl PartialCopy {
-    fn keep(self) -> Result<()> {
-        std::fs::rename(&self.partial, &self.path).map_err(|e| Error::io(self.path.display(), e))
-    }
-
-    fn discard(self) {
-        let _ = std::fs::remove_file(&self.partial);
-    }
-}
-
-/// Verifies an open input, writing the annotated copy (beside its place)
-/// when asked.
+/// Verifies an open input, writing the annotated copy (staged beside its
+/// place) when asked.
 fn verify_input(
     input: &mut CsvInput,
     plan: &BatchPlan,
     keep_users: bool,
     annotate: Option<Annotate>,
-) -> Result<(Outcome, Option<PartialCopy>)> {
+) -> Result<(Outcome, Option<Staged>)> {
     let Some(a) = annotate else {
         return Ok((verify::run_quietly(input, &plan.view, keep_users)?, None));
     };
-    let mut partial = a.path.as_os_str().to_owned();
-    partial.push(".partial");
-    let copy = PartialCopy {
-        partial: PathBuf::from(partial),
-        path: a.path.to_path_buf(),
-    };
-    let mut w = AnnotatedWriter::create(&copy.partial, &input.header, input.dialect.delimiter)?;
+    let staged = Staged::create(a.path, a.name, Privacy::Ordinary)?;
+    let shown = a.path.display().to_string();
+    let mut w = AnnotatedWriter::new(
+        staged.handle()?,
+        &shown,
+        &input.header,
+        input.dialect.delimiter,
+    )?;
     let outcome = verify::run(input, &plan.view, keep_users, |rec, findings| {
         if a.invalid_only && !findings.iter().any(Finding::is_error) {
             return Ok(());
         }
         w.row(rec, findings)
-    });
-    match outcome.and_then(|o| w.finish().map(|()| o)) {
-        Ok(outcome) => Ok((outcome, Some(copy))),
-        Err(e) => {
-            copy.discard();
-            Err(e)
-        }
-    }
+    })?;
+    w.finish()?;
+    Ok((outcome, Some(staged)))
 }
 
 /// `insufficient_seats` findings for `needed` users against the plan's
@@ -291,28 +280,30 @@ pub enum LogTo {
     Stderr,
 }
 
-/// Prints the log, and writes `--log` if asked.
-pub fn publish(
-    ctx: &Ctx,
-    args: &BatchArgs,
-    log: &crate::rules::Verification,
-    to: LogTo,
-) -> Result<()> {
+/// Prints the log.
+pub fn print_log(ctx: &Ctx, log: &crate::rules::Verification, to: LogTo) -> Result<()> {
     let format = match ctx.format {
         Format::Text => LogFormat::Text,
         Format::Json => LogFormat::Json,
         Format::Csv => LogFormat::Csv,
     };
-    let res = match to {
-        LogTo::Stdout => {
-            let mut out = std::io::stdout().lock();
-            report::write(log, format, &mut out).and_then(|()| out.flush())
-        }
-        LogTo::Stderr => report::write(log, LogFormat::Text, &mut std::io::stderr().lock()),
-    };
-    res.map_err(|e| Error::io("<stdout>", e))?;
-    if let Some(path) = &args.log {
-        report::write_file(log, path)?;
+    match to {
+        LogTo::Stdout => ctx.out.with(|out| report::write(log, format, out)),
+        LogTo::Stderr => report::write(log, LogFormat::Text, &mut std::io::stderr().lock())
+            .map_err(|e| Error::io("<stderr>", e)),
     }
-    Ok(())
+}
+
+/// Writes the `--log` file, if asked for, staged beside its place.
+pub fn stage_log(args: &BatchArgs, log: &crate::rules::Verification) -> Result<Option<Staged>> {
+    let Some(path) = &args.log else {
+        return Ok(None);
+    };
+    let mut staged = Staged::create(path, Name::Replace, Privacy::Ordinary)?;
+    let mut out = BufWriter::new(staged.file());
+    report::write(log, LogFormat::for_path(path), &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io(path.display(), e))?;
+    drop(out);
+    Ok(Some(staged))
 }

@@ -4,16 +4,22 @@
 //! It runs the same command functions a person would call, with the
 //! command line for each step printed first. Email goes to `.eml` files in
 //! the demo folder (never to an SMTP server, even if `ONBOARD_SMTP_URL` is
-//! set), and the folder is kept so its files can be opened afterwards.
+//! set), and the folder is kept so its files can be opened afterwards. In a
+//! folder that has files already (`--dir`), every name the demo picks that
+//! is taken gets `-2`, `-3` ... (SPEC §11), and the list at the end shows
+//! the names used.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::output::Out;
 use super::{Ctx, commit, domain, license, template, tenant, verify};
 use crate::cli::{
-    BatchArgs, CommitArgs, DomainCommand, LicenseCommand, Role, SignIn, TemplateCommand,
-    TenantCommand,
+    BatchArgs, CommitArgs, DomainCommand, LicenseCommand, PageArgs, Role, SignIn, TemplateArgs,
+    TemplateCommand, TenantCommand,
 };
 use crate::error::{Error, Exit, Result};
+use crate::files::unused_name;
 
 /// The file with typical mistakes the demo verifies.
 pub const USERS_WITH_ERRORS: &[u8] = include_bytes!("../../samples/users-with-errors.csv");
@@ -27,19 +33,27 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
         )),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
-    let db = dir.join("onboard.db");
-    if db.exists() {
-        return Err(Error::usage(format!(
-            "{} already has a store; give the demo an empty folder",
-            dir.display()
-        )));
-    }
+    // Names the demo picks never replace a file already in the folder.
+    let file = |name: &str| unused_name(&dir.join(name));
+    let db = file("onboard.db");
+    // With --format json the steps print nothing on standard output and
+    // the narration goes to standard error: the demo's one document is
+    // the list of files at the end.
     let ctx = Ctx {
         db: db.clone(),
+        out: if ctx.json() { Out::Discard } else { ctx.out },
         ..ctx.clone()
     };
-    let file = |name: &str| dir.join(name);
-    println!("onboard demo in {}\n", dir.display());
+    let narrate = |text: &str| -> Result<()> {
+        if ctx.json() {
+            eprint!("{text}");
+            Ok(())
+        } else {
+            ctx.out.text(text)
+        }
+    };
+    narrate(&format!("onboard demo in {}\n\n", dir.display()))?;
+    let step = |n: u32, title: &str, commands: &[&str]| narrate(&step_text(n, title, commands));
 
     step(
         1,
@@ -49,7 +63,7 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
             "onboard domain add --tenant contoso contoso.com",
             "onboard domain add --tenant contoso fabrikam.com --federated",
         ],
-    );
+    )?;
     tenant::run(
         &ctx,
         TenantCommand::Add {
@@ -83,7 +97,7 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
             "onboard license add --tenant contoso ENTERPRISEPACK --seats 25 --name \"Office 365 E3\"",
             "onboard license add --tenant contoso SPE_E5 --seats 3 --name \"Microsoft 365 E5\"",
         ],
-    );
+    )?;
     license::run(
         &ctx,
         LicenseCommand::Add {
@@ -103,48 +117,68 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
         },
     )?;
 
+    let blank = file("blank.csv");
+    let users = file("users.csv");
+    let mistakes = file("users-with-errors.csv");
+    let verification = file("verification.csv");
+    let checked = file("users-with-errors.checked.csv");
+    let results = file("results.csv");
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     step(
         3,
         "download the blank and the sample template",
         &[
-            "onboard template blank -o blank.csv",
-            "onboard template sample -o users.csv",
+            &format!("onboard template blank -o {}", name(&blank)),
+            &format!("onboard template sample -o {}", name(&users)),
         ],
-    );
-    template::run(TemplateCommand::Blank {
-        output: Some(file("blank.csv")),
-    })?;
-    template::run(TemplateCommand::Sample {
-        output: Some(file("users.csv")),
-    })?;
+    )?;
+    let to = |path: &Path| TemplateArgs {
+        output: Some(path.to_path_buf()),
+        force: false,
+    };
+    template::run(&ctx, TemplateCommand::Blank(to(&blank)))?;
+    template::run(&ctx, TemplateCommand::Sample(to(&users)))?;
 
     step(
         4,
         "verify a file with mistakes: every problem at once, with its line (exit status 1)",
-        &[
-            "onboard verify users-with-errors.csv --tenant contoso --log verification.csv --annotated users-with-errors.checked.csv",
-        ],
-    );
-    write(&file("users-with-errors.csv"), USERS_WITH_ERRORS)?;
-    let mut check = batch_args(&file("users-with-errors.csv"));
-    check.log = Some(file("verification.csv"));
-    check.annotated = Some(file("users-with-errors.checked.csv"));
+        &[&format!(
+            "onboard verify {} --tenant contoso --log {} --annotated {}",
+            name(&mistakes),
+            name(&verification),
+            name(&checked)
+        )],
+    )?;
+    write_new(&mistakes, USERS_WITH_ERRORS)?;
+    let mut check = batch_args(&mistakes);
+    check.log = Some(verification.clone());
+    check.annotated = Some(checked.clone());
     let status = verify::run(&ctx, &check)?;
-    println!("(exit status {})", status as u8);
+    narrate(&format!("(exit status {})\n", status as u8))?;
 
     step(
         5,
         "commit the clean file: users, seats and emails in one transaction",
         &[
-            "onboard commit users.csv --tenant contoso --license ENTERPRISEPACK --force-change-password \\",
-            "  --email-to it-admin@example.com --welcome --results results.csv",
+            &format!(
+                "onboard commit {} --tenant contoso --license ENTERPRISEPACK --force-change-password \\",
+                name(&users)
+            ),
+            &format!(
+                "  --email-to it-admin@example.com --welcome --results {}",
+                name(&results)
+            ),
         ],
-    );
+    )?;
     let mut commit_args = CommitArgs {
-        batch: batch_args(&file("users.csv")),
+        batch: batch_args(&users),
         skip_invalid: false,
         dry_run: false,
-        results: Some(file("results.csv")),
+        results: Some(results.clone()),
     };
     commit_args.batch.licenses = vec!["ENTERPRISEPACK".into()];
     commit_args.batch.force_change_password = true;
@@ -156,52 +190,80 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
         6,
         "the seats after the batch",
         &["onboard license list --tenant contoso"],
-    );
+    )?;
     license::run(
         &ctx,
         LicenseCommand::List {
             tenant: "contoso".into(),
+            pages: PageArgs {
+                page: 1,
+                per_page: 20,
+            },
         },
     )?;
 
-    println!("\nfiles:");
-    for (name, what) in [
-        ("onboard.db", "the store (SQLite, mode 0600)"),
-        ("blank.csv", "the blank template"),
-        ("users.csv", "the sample template, committed in step 5"),
-        ("users-with-errors.csv", "the file with mistakes of step 4"),
+    let files = [
+        (&db, "the store (SQLite, mode 0600)"),
+        (&blank, "the blank template"),
+        (&users, "the sample template, committed in step 5"),
+        (&mistakes, "the file with mistakes of step 4"),
+        (&verification, "its verification log, safe to open in Excel"),
+        (&checked, "the same file with a Verification column"),
         (
-            "verification.csv",
-            "its verification log, safe to open in Excel",
-        ),
-        (
-            "users-with-errors.checked.csv",
-            "the same file with a Verification column",
-        ),
-        (
-            "results.csv",
+            &results,
             "the created users with their temporary passwords (mode 0600)",
         ),
-        ("outbox", "the emails, as .eml files (no --smtp given)"),
-    ] {
-        println!("  {:<60} {what}", dir.join(name).display());
+    ];
+    let outbox = db.with_file_name("outbox");
+    if ctx.json() {
+        let list: Vec<serde_json::Value> = files
+            .iter()
+            .map(|(p, what)| serde_json::json!({ "path": p.display().to_string(), "what": what }))
+            .collect();
+        Out::Stdout.json(&serde_json::json!({
+            "dir": dir.display().to_string(),
+            "store": db.display().to_string(),
+            "outbox": outbox.display().to_string(),
+            "files": list,
+        }))?;
+        return Ok(Exit::Success);
     }
-    println!("\nnext: onboard --db {} tenant list", db.display());
+    let mut text = String::from("\nfiles:\n");
+    for (path, what) in files {
+        text.push_str(&format!("  {:<60} {what}\n", path.display()));
+    }
+    text.push_str(&format!(
+        "  {:<60} the emails, as .eml files (no --smtp given)\n",
+        outbox.display()
+    ));
+    text.push_str(&format!(
+        "\nnext: onboard --db {} tenant list\n",
+        db.display()
+    ));
+    ctx.out.text(&text)?;
     Ok(Exit::Success)
 }
 
-fn step(n: u32, title: &str, commands: &[&str]) {
-    println!("\n== {n}. {title}");
+/// The narration of one step, with the command line for it.
+fn step_text(n: u32, title: &str, commands: &[&str]) -> String {
+    let mut text = format!("\n== {n}. {title}\n");
     for c in commands {
         // A continuation line (indented) carries on the command above it.
         let prompt = if c.starts_with(' ') { "" } else { "$ " };
-        println!("{prompt}{c}");
+        text.push_str(&format!("{prompt}{c}\n"));
     }
-    println!();
+    text.push('\n');
+    text
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(path.display(), e))
+/// Writes a file that must not exist yet.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(path.display(), e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path.display(), e))
 }
 
 fn batch_args(file: &Path) -> BatchArgs {

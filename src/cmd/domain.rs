@@ -1,7 +1,7 @@
 //! `onboard domain add` and `onboard domain list`.
 
 use super::Ctx;
-use super::output::emit;
+use super::output::{Page, emit_page};
 use crate::cli::DomainCommand;
 use crate::error::{Error, Exit, Result};
 use crate::store::{Create, Store};
@@ -15,16 +15,23 @@ pub fn run(ctx: &Ctx, cmd: DomainCommand) -> Result<Exit> {
         } => {
             let name = check_domain(&domain)?;
             let mut store = Store::open(&ctx.db, Create::No)?;
-            store.add_domain(&tenant, &name, federated)?;
+            let t = store.tenant(&tenant)?;
+            store.add_domain(&t.id, &name, federated)?;
             let kind = if federated { "federated" } else { "managed" };
-            eprintln!("domain {name} added to tenant {tenant} ({kind})");
+            eprintln!("domain {name} added to tenant {} ({kind})", t.id);
+            if ctx.json() {
+                ctx.out.json(&serde_json::json!({
+                    "tenant": t.id, "domain": name, "federated": federated,
+                }))?;
+            }
             Ok(Exit::Success)
         }
-        DomainCommand::List { tenant } => {
+        DomainCommand::List { tenant, pages } => {
             let store = Store::open(&ctx.db, Create::No)?;
             let t = store.tenant(&tenant)?;
-            let domains = store.domains(&t)?;
+            let domains = Page::of(store.domains(&t)?, pages);
             let rows: Vec<Vec<String>> = domains
+                .items
                 .iter()
                 .map(|d| {
                     vec![
@@ -34,7 +41,14 @@ pub fn run(ctx: &Ctx, cmd: DomainCommand) -> Result<Exit> {
                     ]
                 })
                 .collect();
-            emit(ctx.format, &["Domain", "Type", "Default"], &rows, &domains)?;
+            emit_page(
+                ctx.out,
+                ctx.format,
+                &["Domain", "Type", "Default"],
+                &rows,
+                &domains,
+                ("domain", "domains"),
+            )?;
             Ok(Exit::Success)
         }
     }

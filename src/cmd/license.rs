@@ -1,7 +1,7 @@
 //! `onboard license add` and `onboard license list`.
 
 use super::Ctx;
-use super::output::emit;
+use super::output::{Page, emit_page};
 use crate::cli::LicenseCommand;
 use crate::error::{Error, Exit, Result};
 use crate::store::{Create, Store};
@@ -16,18 +16,24 @@ pub fn run(ctx: &Ctx, cmd: LicenseCommand) -> Result<Exit> {
         } => {
             let sku = check_sku(&sku)?;
             let mut store = Store::open(&ctx.db, Create::No)?;
-            let s = store.add_license(&tenant, &sku, seats, name.as_deref())?;
+            let t = store.tenant(&tenant)?;
+            let s = store.add_license(&t.id, &sku, seats, name.as_deref())?;
             eprintln!(
                 "{}: {} seats in all, {} assigned, {} available",
                 s.sku, s.total, s.assigned, s.available
             );
+            if ctx.json() {
+                ctx.out
+                    .json(&serde_json::json!({ "tenant": t.id, "license": s }))?;
+            }
             Ok(Exit::Success)
         }
-        LicenseCommand::List { tenant } => {
+        LicenseCommand::List { tenant, pages } => {
             let store = Store::open(&ctx.db, Create::No)?;
-            store.tenant(&tenant)?;
-            let subs = store.subscriptions(&tenant)?;
+            let t = store.tenant(&tenant)?;
+            let subs = Page::of(store.subscriptions(&t.id)?, pages);
             let rows: Vec<Vec<String>> = subs
+                .items
                 .iter()
                 .map(|s| {
                     vec![
@@ -39,11 +45,13 @@ pub fn run(ctx: &Ctx, cmd: LicenseCommand) -> Result<Exit> {
                     ]
                 })
                 .collect();
-            emit(
+            emit_page(
+                ctx.out,
                 ctx.format,
                 &["SKU", "Name", "Total", "Assigned", "Available"],
                 &rows,
                 &subs,
+                ("subscription", "subscriptions"),
             )?;
             Ok(Exit::Success)
         }

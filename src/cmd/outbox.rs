@@ -1,7 +1,7 @@
 //! `onboard outbox list` and `onboard outbox send`.
 
 use super::Ctx;
-use super::output::emit;
+use super::output::{Page, emit_page};
 use crate::cli::{OutboxCommand, OutboxStatus};
 use crate::error::{Exit, Result};
 use crate::notify::{deliver, transport};
@@ -11,14 +11,15 @@ use crate::store::{Create, Store};
 pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
     let mut store = Store::open(&ctx.db, Create::No)?;
     match cmd {
-        OutboxCommand::List { status } => {
+        OutboxCommand::List { status, pages } => {
             let filter = match status {
                 OutboxStatus::Queued => Some("queued"),
                 OutboxStatus::Sent => Some("sent"),
                 OutboxStatus::All => None,
             };
-            let messages = store.outbox(filter)?;
+            let messages = Page::of(store.outbox(filter)?, pages);
             let rows: Vec<Vec<String>> = messages
+                .items
                 .iter()
                 .map(|m| {
                     vec![
@@ -33,7 +34,8 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                     ]
                 })
                 .collect();
-            emit(
+            emit_page(
+                ctx.out,
                 ctx.format,
                 &[
                     "ID",
@@ -47,6 +49,7 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                 ],
                 &rows,
                 &messages,
+                ("message", "messages"),
             )?;
             Ok(Exit::Success)
         }
@@ -59,12 +62,20 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
             for (to, e) in &report.errors {
                 eprintln!("not delivered to {to}: {e}");
             }
-            println!(
-                "{} sent, {} still queued (via {})",
-                report.sent,
-                report.failed,
-                transport.describe()
-            );
+            if ctx.json() {
+                ctx.out.json(&serde_json::json!({
+                    "sent": report.sent,
+                    "queued": report.failed,
+                    "via": transport.describe(),
+                }))?;
+            } else {
+                ctx.out.line(&format!(
+                    "{} sent, {} still queued (via {})",
+                    report.sent,
+                    report.failed,
+                    transport.describe()
+                ))?;
+            }
             Ok(if report.failed > 0 {
                 Exit::Invalid
             } else {

@@ -1,46 +1,167 @@
 //! Printing a command's data on standard output: an aligned table for a
-//! person, JSON or CSV for a script. Messages go to standard error instead.
+//! person, JSON or CSV for a script (SPEC §12). Messages go to standard
+//! error instead.
+//!
+//! Every write goes through here so that a reader closing the pipe
+//! (`onboard users list | head -1`) ends the command quietly with exit 0
+//! ([`Error::ClosedStdout`]) instead of a panic in `println!`. Tables are
+//! aligned by display width, so CJK names (two columns a character) and
+//! combining accents (none) keep the columns straight.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
-use crate::cli::Format;
+use crate::cli::{Format, PageArgs};
 use crate::error::{Error, Result};
+
+/// Where a command's data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    Stdout,
+    /// Nowhere: the steps of `demo --format json`, whose one document is
+    /// the demo's own.
+    Discard,
+}
+
+impl Out {
+    /// Writes `text` as it is.
+    pub fn text(self, text: &str) -> Result<()> {
+        self.with(|w| w.write_all(text.as_bytes()))
+    }
+
+    /// Writes `line` and a line end.
+    pub fn line(self, line: &str) -> Result<()> {
+        self.with(|w| writeln!(w, "{line}"))
+    }
+
+    /// Writes `value` as one pretty-printed JSON document.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
+        self.with(|w| {
+            serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::other)?;
+            writeln!(w)
+        })
+    }
+
+    /// Writes with `f` on the locked standard output and flushes it.
+    pub fn with(self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+        match self {
+            Out::Discard => Ok(()),
+            Out::Stdout => {
+                let mut out = io::stdout().lock();
+                f(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(Error::stdout)
+            }
+        }
+    }
+}
+
+/// One page of a list, the shape every list has in JSON, in the CLI and
+/// the web API alike: `{"items", "total", "page", "pages", "per_page"}`.
+/// A page past the last is empty and keeps its number (page 9 of 3); an
+/// empty list is page 1 of 1.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    /// The page `args` asks for out of the whole list.
+    pub fn of(all: Vec<T>, args: PageArgs) -> Page<T> {
+        let total = all.len() as u64;
+        let per_page = args.per_page.max(1);
+        let first = (args.page.max(1) - 1).saturating_mul(per_page);
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(first).unwrap_or(usize::MAX))
+            .take(per_page as usize)
+            .collect();
+        Page {
+            items,
+            total,
+            page: args.page.max(1),
+            pages: pages(total, per_page),
+            per_page,
+        }
+    }
+
+    /// "page 2 of 5 (93 users)".
+    pub fn footer(&self, one: &str, many: &str) -> String {
+        let noun = if self.total == 1 { one } else { many };
+        format!(
+            "page {} of {} ({} {noun})",
+            self.page, self.pages, self.total
+        )
+    }
+}
+
+/// How many pages `total` rows make, at least one.
+pub fn pages(total: u64, per_page: u64) -> u64 {
+    total.div_ceil(per_page.max(1)).max(1)
+}
+
+/// Prints a list: a table (with its page line when it has more than one
+/// page, or is past its last), CSV, or the JSON page.
+pub fn emit_page<T: Serialize>(
+    out: Out,
+    format: Format,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    page: &Page<T>,
+    nouns: (&str, &str),
+) -> Result<()> {
+    match format {
+        Format::Json => out.json(page),
+        Format::Csv => out.with(|w| csv_rows(w, headers, rows)),
+        Format::Text => out.with(|w| {
+            table(w, headers, rows)?;
+            if page.pages > 1 || page.page > page.pages || page.total == 0 {
+                writeln!(w, "{}", page.footer(nouns.0, nouns.1))?;
+            }
+            Ok(())
+        }),
+    }
+}
 
 /// Prints `rows` under `headers` in `format`; `json` is what JSON prints.
 pub fn emit<T: Serialize + ?Sized>(
+    out: Out,
     format: Format,
     headers: &[&str],
     rows: &[Vec<String>],
     json: &T,
 ) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let res = match format {
-        Format::Text => table(&mut out, headers, rows),
-        Format::Json => serde_json::to_writer_pretty(&mut out, json)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(out)),
-        Format::Csv => csv_rows(&mut out, headers, rows),
-    };
-    res.map_err(|e| Error::io("<stdout>", e))
+    match format {
+        Format::Text => out.with(|w| table(w, headers, rows)),
+        Format::Json => out.json(json),
+        Format::Csv => out.with(|w| csv_rows(w, headers, rows)),
+    }
 }
 
-/// An aligned plain-text table.
+/// An aligned plain-text table, columns padded to their display width.
 pub fn table(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
     for r in rows {
         for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        let parts: Vec<String> = cells
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}", w = *w))
-            .collect();
-        parts.join("  ").trim_end().to_string()
+        let mut s = String::new();
+        for (i, (c, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            s.extend(std::iter::repeat_n(' ', w.saturating_sub(c.width())));
+        }
+        s.trim_end().to_string()
     };
     writeln!(out, "{}", line(&mut headers.iter().copied()))?;
     for r in rows {
@@ -59,4 +180,55 @@ fn csv_rows(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::
         )?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_by_display_width() {
+        let mut out = Vec::new();
+        let rows = vec![
+            vec!["山田太郎".to_string(), "a".to_string()],
+            vec!["Zoe\u{308}".to_string(), "b".to_string()],
+            vec!["Bob".to_string(), "c".to_string()],
+        ];
+        table(&mut out, &["Name", "X"], &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let cols: Vec<usize> = text
+            .lines()
+            .map(|l| l[..l.rfind(' ').unwrap() + 1].width())
+            .collect();
+        assert_eq!(cols, vec![10, 10, 10, 10], "{text}");
+    }
+
+    #[test]
+    fn pages_past_the_last_are_empty_and_keep_their_number() {
+        let p = Page::of(
+            (0..45).collect::<Vec<_>>(),
+            PageArgs {
+                page: 9,
+                per_page: 20,
+            },
+        );
+        assert!(p.items.is_empty());
+        assert_eq!((p.page, p.pages, p.total), (9, 3, 45));
+        let p = Page::of(
+            Vec::<u8>::new(),
+            PageArgs {
+                page: 1,
+                per_page: 20,
+            },
+        );
+        assert_eq!((p.page, p.pages), (1, 1));
+        let p = Page::of(
+            (0..45).collect::<Vec<_>>(),
+            PageArgs {
+                page: 3,
+                per_page: 20,
+            },
+        );
+        assert_eq!(p.items, vec![40, 41, 42, 43, 44]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `onboard tenant add` and `onboard tenant list`.
 
 use super::Ctx;
-use super::output::emit;
+use super::output::{Page, emit_page};
 use crate::cli::TenantCommand;
 use crate::error::{Error, Exit, Result};
 use crate::rules::location::usage_location;
@@ -27,12 +27,16 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<Exit> {
                 "tenant {} added: default domain {}, usage location {}",
                 tenant.id, tenant.default_domain, tenant.usage_location
             );
+            if ctx.json() {
+                ctx.out.json(&serde_json::json!({ "tenant": tenant }))?;
+            }
             Ok(Exit::Success)
         }
-        TenantCommand::List => {
+        TenantCommand::List { pages } => {
             let store = Store::open(&ctx.db, Create::No)?;
-            let tenants = store.tenants()?;
+            let tenants = Page::of(store.tenants()?, pages);
             let rows: Vec<Vec<String>> = tenants
+                .items
                 .iter()
                 .map(|t| {
                     vec![
@@ -46,7 +50,8 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<Exit> {
                     ]
                 })
                 .collect();
-            emit(
+            emit_page(
+                ctx.out,
                 ctx.format,
                 &[
                     "ID",
@@ -59,6 +64,7 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<Exit> {
                 ],
                 &rows,
                 &tenants,
+                ("tenant", "tenants"),
             )?;
             Ok(Exit::Success)
         }

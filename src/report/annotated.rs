@@ -53,9 +53,22 @@ pub fn describe(findings: &[Finding], password_removed: bool) -> String {
 }
 
 impl AnnotatedWriter {
+    /// Creates (or truncates) `path` and writes the header to it.
     pub fn create(path: &Path, header: &HeaderMap, delimiter: u8) -> Result<AnnotatedWriter> {
         let shown = path.display().to_string();
-        let mut file = File::create(path).map_err(|e| Error::io(&shown, e))?;
+        let file = File::create(path).map_err(|e| Error::io(&shown, e))?;
+        AnnotatedWriter::new(file, &shown, header, delimiter)
+    }
+
+    /// Writes the header to `file`, an empty file that messages call
+    /// `shown`.
+    pub fn new(
+        mut file: File,
+        shown: &str,
+        header: &HeaderMap,
+        delimiter: u8,
+    ) -> Result<AnnotatedWriter> {
+        let shown = shown.to_string();
         file.write_all(b"\xEF\xBB\xBF")
             .map_err(|e| Error::io(&shown, e))?;
         let old = header.position(Column::Verification);

@@ -68,6 +68,7 @@ codes! {
     UnknownColumn => "unknown_column",
     Encoding => "encoding",
     InsufficientSeats => "insufficient_seats",
+    NoWelcomeAddress => "no_welcome_address",
 }
 
 impl Serialize for Code {

@@ -20,6 +20,9 @@ pub struct TenantView {
     /// Keyed by lower-cased name.
     domains: HashMap<String, DomainInfo>,
     pub existing: ExistingUsers,
+    /// The batch sends each new user a welcome email (`--welcome`), so a
+    /// row without an address to send it to is worth a warning.
+    pub welcome: bool,
 }
 
 impl TenantView {

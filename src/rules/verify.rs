@@ -123,6 +123,14 @@ fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bo
     let user_name_end = findings.len();
     text::check(&row, &mut findings);
     contact::check(&row, &mut findings);
+    if tenant.welcome && row.get(Column::AlternateEmail).is_empty() {
+        findings.push(
+            row.warning(Code::NoWelcomeAddress, Column::AlternateEmail)
+                .message(
+                    "no Alternate email address: this user gets no welcome email (--welcome);                      hand the password over from the results file",
+                ),
+        );
+    }
     let loc = location::check(&row, &mut findings);
     let block = sign_in::check(&row, &mut findings);
     password::check(&row, upn.as_ref().map_or("", |u| u.alias), &mut findings);

@@ -54,7 +54,7 @@ impl Store {
         seats: u64,
         name: Option<&str>,
     ) -> Result<Subscription> {
-        self.tenant(tenant)?;
+        let tenant = &self.tenant(tenant)?.id;
         let now = self.now();
         let tx = self
             .conn

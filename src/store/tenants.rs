@@ -55,12 +55,22 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let exists: Option<String> = tx
-            .query_row("SELECT id FROM tenants WHERE id = ?1", [&t.id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM tenants WHERE id = ?1 COLLATE NOCASE",
+                [&t.id],
+                |r| r.get(0),
+            )
             .optional()?;
-        if exists.is_some() {
-            return Err(Error::usage(format!("tenant {} already exists", t.id)));
+        match exists {
+            Some(id) if id == t.id => {
+                return Err(Error::usage(format!("tenant {} already exists", t.id)));
+            }
+            Some(id) => {
+                return Err(Error::usage(format!(
+                    "tenant {id} already exists (tenant ids are the same in any case); choose                      another id, or use {id}"
+                )));
+            }
+            None => {}
         }
         let taken: Option<String> = tx
             .query_row(
@@ -90,10 +100,13 @@ impl Store {
     }
 
     /// The tenant, or a not-found error naming it.
+    /// The tenant whose id is `id` in any case (ids are unique regardless
+    /// of case and keep the spelling they were created with).
     pub fn tenant(&self, id: &str) -> Result<Tenant> {
         self.conn
             .query_row(
-                "SELECT id, name, default_domain, usage_location FROM tenants WHERE id = ?1",
+                "SELECT id, name, default_domain, usage_location FROM tenants
+                 WHERE id = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
                 [id],
                 |r| {
                     Ok(Tenant {
@@ -140,7 +153,7 @@ impl Store {
     }
 
     pub fn add_domain(&mut self, tenant: &str, name: &str, federated: bool) -> Result<()> {
-        self.tenant(tenant)?;
+        let tenant = &self.tenant(tenant)?.id;
         let now = self.now();
         let tx = self
             .conn
@@ -153,7 +166,7 @@ impl Store {
             )
             .optional()?;
         match owner {
-            Some(o) if o == tenant => {
+            Some(o) if &o == tenant => {
                 return Err(Error::usage(format!(
                     "{name} is already a domain of tenant {tenant}"
                 )));

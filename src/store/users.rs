@@ -70,12 +70,13 @@ pub struct FoundUser {
     pub search_key: String,
     /// The search block holding the user's entry.
     pub segment: i64,
+    pub force_change_password: bool,
 }
 
 fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<Option<FoundUser>> {
     tx.prepare_cached(
         "SELECT key, id, upn, display_name, first_name, last_name, state, deleted_at,
-            search_key, segment
+            search_key, segment, force_change_password
          FROM users WHERE tenant_id = ?1 AND upn = ?2",
     )?
     .query_row(params![tenant, upn], |r| {
@@ -90,6 +91,7 @@ fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<
             deleted_at: r.get(7)?,
             search_key: r.get(8)?,
             segment: r.get(9)?,
+            force_change_password: r.get(10)?,
         })
     })
     .optional()
@@ -175,13 +177,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Purges the tenant's expired deletions in a transaction of its own.
-    pub fn purge(&mut self, tenant: &str) -> Result<Vec<String>> {
+    /// Purges the tenant's expired deletions in a transaction of its own,
+    /// for a command that only reads: nothing is locked when there is
+    /// nothing to purge, and when another command holds the write lock the
+    /// purge is left to the next command that writes (they all purge first),
+    /// so a reader never waits.
+    pub fn purge_unless_busy(&mut self, tenant: &str) -> Result<Vec<String>> {
         let now = self.now();
-        let tx = begin_write(self)?;
-        let purged = purge_expired(&tx, tenant, now)?;
-        tx.commit()?;
-        Ok(purged)
+        let expired: bool = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM users
+                 WHERE tenant_id = ?1 AND state = 'deleted' AND deleted_at < ?2)",
+            )?
+            .query_row(params![tenant, now - RESTORE_WINDOW_SECS], |r| r.get(0))?;
+        if !expired {
+            return Ok(Vec::new());
+        }
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        let purged = (|| -> Result<Vec<String>> {
+            let tx = begin_write(self)?;
+            let purged = purge_expired(&tx, tenant, now)?;
+            tx.commit()?;
+            Ok(purged)
+        })();
+        self.conn.busy_timeout(super::busy_timeout())?;
+        match purged {
+            Err(e) if e.exit_code() == 3 => Ok(Vec::new()),
+            other => other,
+        }
     }
 
     /// One page of the tenant's users, ordered by display name (their
@@ -217,8 +241,9 @@ impl Store {
             }
         };
         let pages = total.div_ceil(per_page).max(1);
-        let page = page.clamp(1, pages);
-        let first = (page - 1) * per_page;
+        // A page past the last is empty and keeps its number (SPEC §12).
+        let page = page.max(1);
+        let first = (page - 1).saturating_mul(per_page).min(i64::MAX as u64);
         let keys = match found {
             // Few matches: ordered here, their page looked up by key.
             Some(Some(hits)) => page_of(hits, first as usize, per_page as usize)
@@ -331,16 +356,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Replaces a user's password hash; queues `messages` in the same
-    /// transaction. Returns the user.
+    /// Replaces a user's password hash and, when `force_change` is given,
+    /// the force-change flag (otherwise it stays as it was); queues
+    /// `messages` in the same transaction. Returns the user and the flag
+    /// it now has.
     pub fn reset_password(
         &mut self,
         tenant: &str,
         upn: &str,
         password_hash: &str,
-        force_change: bool,
+        force_change: Option<bool>,
         messages: &[QueuedMessage],
-    ) -> Result<std::result::Result<FoundUser, String>> {
+    ) -> Result<std::result::Result<(FoundUser, bool), String>> {
         let now = self.now();
         let tx = begin_write(self)?;
         purge_expired(&tx, tenant, now)?;
@@ -353,9 +380,12 @@ impl Store {
             }
             Some(u) => u,
         };
-        tx.execute(
-            "UPDATE users SET password_hash = ?3, force_change_password = ?4 WHERE key = ?1 AND tenant_id = ?2",
+        let force_change: bool = tx.query_row(
+            "UPDATE users SET password_hash = ?3,
+                force_change_password = coalesce(?4, force_change_password)
+             WHERE key = ?1 AND tenant_id = ?2 RETURNING force_change_password",
             params![user.key, tenant, password_hash, force_change],
+            |r| r.get(0),
         )?;
         for m in messages {
             super::batches::queue_message(&tx, tenant, None, m, now)?;
@@ -369,7 +399,7 @@ impl Store {
             if force_change { "force change" } else { "" },
         )?;
         tx.commit()?;
-        Ok(Ok(user))
+        Ok(Ok((user, force_change)))
     }
 
     /// A user of the tenant by name, active or deleted.
