@@ -542,3 +542,13 @@ fn run_command<S: AsRef<std::ffi::OsStr>>(
     );
     run
 }
+
+/// The sample template of `samples/`.
+pub const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
+
+/// `onboard commit` of the sample template for the test tenant, plus `extra`.
+pub fn commit_sample(w: &Work, extra: &[&str]) -> Run {
+    let mut args = vec!["commit", SAMPLE, "--tenant", TENANT];
+    args.extend_from_slice(extra);
+    w.run(&args)
+}
