@@ -15,9 +15,11 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
 fi
 
 cargo fmt --all -- --check
+cargo clippy --all-targets --locked --features test-hooks -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --locked 2>&1 | tee "$log"
+# The test hooks (ONBOARD_NOW, ONBOARD_MAX_PAGE_COUNT) exist only in this build.
+cargo test --locked --features test-hooks 2>&1 | tee "$log"
 # One closing line for all the test binaries together.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

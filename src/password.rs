@@ -76,13 +76,31 @@ impl Cost {
         p: 1,
     };
 
-    /// The cost in force: `ONBOARD_ARGON2` (`m=19456,t=2,p=1`) when set, for
-    /// tests and benchmarks that create many users; OWASP's otherwise.
-    pub fn from_env() -> Result<Cost> {
-        match std::env::var("ONBOARD_ARGON2") {
-            Ok(v) if !v.trim().is_empty() => Cost::parse(&v),
+    /// OWASP's equivalent minimums for argon2id with one lane: memory in
+    /// KiB and passes, each pair as strong as the others.
+    const OWASP_MINIMUMS: [(u32, u32); 5] = [
+        (47 * 1024, 1),
+        (19 * 1024, 2),
+        (12 * 1024, 3),
+        (9 * 1024, 4),
+        (7 * 1024, 5),
+    ];
+
+    /// The cost given as `ONBOARD_ARGON2` (`m=19456,t=2,p=1`), for tests and
+    /// benchmarks that create many users; OWASP's when it is not set.
+    pub fn from_setting(setting: Option<&str>) -> Result<Cost> {
+        match setting.map(str::trim) {
+            Some(v) if !v.is_empty() => Cost::parse(v),
             _ => Ok(Cost::OWASP),
         }
+    }
+
+    /// Weaker than every one of OWASP's minimums: worth a warning wherever
+    /// it hashes.
+    pub fn is_below_owasp(&self) -> bool {
+        !Self::OWASP_MINIMUMS
+            .iter()
+            .any(|&(m, t)| self.m_kib >= m && self.t >= t)
     }
 
     pub fn parse(s: &str) -> Result<Cost> {
@@ -187,6 +205,17 @@ pub fn verify(phc: &str, password: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costs_below_every_owasp_minimum_are_flagged() {
+        assert!(!Cost::OWASP.is_below_owasp());
+        assert!(!Cost::parse("m=47104,t=1,p=1").unwrap().is_below_owasp());
+        assert!(!Cost::parse("m=7168,t=5,p=1").unwrap().is_below_owasp());
+        assert!(Cost::parse("m=19455,t=2,p=1").unwrap().is_below_owasp());
+        assert!(Cost::parse("m=8,t=1,p=1").unwrap().is_below_owasp());
+        assert_eq!(Cost::from_setting(None).unwrap(), Cost::OWASP);
+        assert_eq!(Cost::from_setting(Some(" ")).unwrap(), Cost::OWASP);
+    }
 
     #[test]
     fn generated_passwords_meet_the_policy() {

@@ -158,7 +158,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     let mut store = Store::open(&ctx.db, Create::No)?;
     let plan = batch::plan(&store, b)?;
     let delivery = Delivery::prepare(ctx, b)?;
-    let cost = Cost::from_env()?;
+    let cost = super::hashing_cost()?;
 
     // With --skip-invalid the annotated copy holds only the rows left to fix,
     // so that, once fixed, it commits cleanly on its own.

@@ -36,6 +36,22 @@ impl Ctx {
     }
 }
 
+/// The argon2id cost for a command that hashes: `ONBOARD_ARGON2`, else
+/// OWASP's. A cost below OWASP's minimum is a real setting, and said so on
+/// every command that uses it.
+pub fn hashing_cost() -> Result<crate::password::Cost> {
+    let setting = std::env::var("ONBOARD_ARGON2").ok();
+    let cost = crate::password::Cost::from_setting(setting.as_deref())?;
+    if cost.is_below_owasp() {
+        eprintln!(
+            "warning: ONBOARD_ARGON2 (m={},t={},p={}) is below OWASP's minimum for argon2id \
+             (m=19456,t=2,p=1): passwords hashed now are easier to crack",
+            cost.m_kib, cost.t, cost.p
+        );
+    }
+    Ok(cost)
+}
+
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let ctx = Ctx {
         db: cli.db,

@@ -17,7 +17,7 @@ use super::output::{Page, emit_page};
 use crate::cli::{Format, UserStatus, UsersCommand};
 use crate::error::{Error, Exit, Result};
 use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
-use crate::password::{self, Cost};
+use crate::password;
 use crate::store::outbox::Scope;
 use crate::store::users::{Change, StatusFilter};
 use crate::store::{Create, Store, Tenant};
@@ -160,7 +160,7 @@ fn reset_password(ctx: &Ctx, store: &mut Store, r: Reset) -> Result<Exit> {
     };
     let secret = password::generate(upn.split('@').next().unwrap_or_default());
     let hash = password::hash_all(
-        Cost::from_env()?,
+        super::hashing_cost()?,
         &[&secret],
         &indicatif::ProgressBar::hidden(),
     )?

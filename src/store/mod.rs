@@ -143,8 +143,10 @@ impl Store {
              PRAGMA foreign_keys = ON;
              PRAGMA secure_delete = ON;",
         )?;
-        // A test setting: caps the store's size so that "disk full" can be
-        // tested without filling a disk (SQLite then answers SQLITE_FULL).
+        // A test hook, only in builds for tests (the `test-hooks` feature):
+        // caps the store's size so that "disk full" can be tested without
+        // filling a disk (SQLite then answers SQLITE_FULL).
+        #[cfg(feature = "test-hooks")]
         if let Some(pages) = std::env::var("ONBOARD_MAX_PAGE_COUNT")
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -197,11 +199,15 @@ impl Store {
 }
 
 /// `ONBOARD_NOW` (Unix seconds) pins the clock, so the integration tests can
-/// run the binary "31 days later".
+/// run the binary "31 days later". A test hook: a build without the
+/// `test-hooks` feature (every release build) reads the real clock.
 fn fixed_now_from_env() -> Option<i64> {
-    std::env::var("ONBOARD_NOW")
+    #[cfg(feature = "test-hooks")]
+    return std::env::var("ONBOARD_NOW")
         .ok()
-        .and_then(|v| v.trim().parse().ok())
+        .and_then(|v| v.trim().parse().ok());
+    #[cfg(not(feature = "test-hooks"))]
+    None
 }
 
 /// Creates an empty file only its owner can read and write.
