@@ -99,6 +99,12 @@ impl PathGuard {
     /// Accepts `path` as the output of `option` unless it is a protected
     /// file or an output already accepted.
     pub fn output(&mut self, option: &str, path: &Path) -> Result<()> {
+        if path.is_dir() {
+            return Err(Error::usage(format!(
+                "{option} {} is a folder; give a file name",
+                path.display()
+            )));
+        }
         let candidate = Identity::of(format!("the {option} file"), path);
         if let Some(clash) = self.taken.iter().find(|t| t.same_file(&candidate)) {
             let same_name = clash.shown == candidate.shown;
