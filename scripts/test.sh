@@ -17,6 +17,8 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked --features test-hooks -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
+# The module docs are part of the code: broken links and stray HTML fail.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The test hooks (ONBOARD_NOW, ONBOARD_MAX_PAGE_COUNT) exist only in this build.

@@ -222,7 +222,7 @@ pub struct CommitArgs {
     pub dry_run: bool,
 
     /// CSV of the created users with their temporary passwords (mode 0600)
-    /// [default: onboard-results-<batch id>.csv].
+    /// (default: onboard-results-BATCH_ID.csv).
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
 }

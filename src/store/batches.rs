@@ -32,7 +32,7 @@ pub struct BatchRow<'a> {
 }
 
 /// One user to insert, with everything decided but its GUID, which the
-/// store gives in the order it inserts (see [`insert_users`]).
+/// store gives in the order it inserts (see `insert_users`).
 #[derive(Debug)]
 pub struct UserRow<'a> {
     pub user: &'a NewUser,
