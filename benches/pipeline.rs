@@ -10,7 +10,11 @@
 //! - `users list --search` on a 1M-user tenant.
 //!
 //! Run with `cargo bench --bench pipeline` (add `-- --quick` to skip the
-//! million-row parts). It prints a table; nothing is asserted, numbers are
+//! million-row parts, `-- --verify-only` to stop after the verify rows).
+//! Besides the plain generated files, verify runs on a million rows shaped
+//! like administrators' real exports (CJK names, quoted nicknames with
+//! doubled quotes, commas in quoted cells, 1 % invalid) with its JSON log
+//! written, against the single-threaded parse of the same file. It prints a table; nothing is asserted, numbers are
 //! reported as measured. Generated files are synced to disk before any
 //! timing, and the verify rows and their floors are medians of three runs.
 
@@ -82,8 +86,12 @@ fn run(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Measured {
 }
 
 fn generate(path: &Path, rows: usize, invalid_per_mille: u32) {
+    generate_profile(path, rows, invalid_per_mille, generate::Profile::Plain);
+}
+
+fn generate_profile(path: &Path, rows: usize, invalid_per_mille: u32, profile: generate::Profile) {
     let mut out = BufWriter::new(File::create(path).expect("create"));
-    generate::write_users(&mut out, rows, invalid_per_mille, 1).expect("generate");
+    generate::write_profile(&mut out, rows, invalid_per_mille, 1, profile).expect("generate");
     // Written back to disk before anything is timed: the kernel's
     // writeback of a fresh 168 MB file otherwise runs during the first
     // measurements and takes a good part of a core.
@@ -184,6 +192,7 @@ fn json(s: &str) -> serde_json::Value {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let verify_only = std::env::args().any(|a| a == "--verify-only");
     let dir = std::env::temp_dir().join(format!("onboard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench folder");
     let db = dir.join("onboard.db");
@@ -237,9 +246,20 @@ fn main() {
     } else {
         &[100_000, 1_000_000]
     };
-    for &rows in sizes {
-        let path = f(&format!("verify-{rows}.csv"));
-        generate(&path, rows, 5);
+    let mut cases: Vec<(usize, generate::Profile, u32)> = sizes
+        .iter()
+        .map(|&rows| (rows, generate::Profile::Plain, 5))
+        .collect();
+    if !quick {
+        // Shaped like admins' real exports, 1 % invalid, with the JSON log
+        // written: what verify costs on the files people have.
+        cases.push((1_000_000, generate::Profile::Admins, 10));
+    }
+    for (rows, profile, invalid) in cases {
+        let admins = profile == generate::Profile::Admins;
+        let name = if admins { "admins" } else { "verify" };
+        let path = f(&format!("{name}-{rows}.csv"));
+        generate_profile(&path, rows, invalid, profile);
         let mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
         // Medians of three runs each: a shared two-core machine varies by
         // 10-20 % from run to run.
@@ -247,8 +267,21 @@ fn main() {
         floors.sort();
         let (floor, n) = floors[1];
         let p = path.to_string_lossy().into_owned();
-        let m = median_of(3, || run(&db, &["verify", &p, "--tenant", "contoso"], &[]));
-        let label = format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code);
+        let log = f(&format!("{name}-{rows}.log.json"))
+            .to_string_lossy()
+            .into_owned();
+        let mut args = vec!["verify", &p, "--tenant", "contoso"];
+        if admins {
+            args.extend(["--log", &log]);
+        }
+        let m = median_of(3, || run(&db, &args, &[]));
+        let label = match admins {
+            true => format!(
+                "verify {rows} admins' rows ({mb:.0} MB) +log, exit {}",
+                m.code
+            ),
+            false => format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code),
+        };
         against_floor(&label, &m, rows, "r/s", floor);
         let label = format!("  parse floor (csv ByteRecord, {n} records)");
         println!(
@@ -256,6 +289,9 @@ fn main() {
             secs(floor),
             n as f64 / secs(floor)
         );
+    }
+    if verify_only {
+        return;
     }
 
     // Commit 10k rows at the default cost, against N hashes on all cores.

@@ -5,7 +5,9 @@
 //! onboard verify users-1m.csv --tenant contoso
 //! ```
 //!
-//! Arguments: PATH ROWS [INVALID_PER_MILLE (default 5)] [SEED (default 1)].
+//! Arguments: PATH ROWS [INVALID_PER_MILLE (default 5)] [SEED (default 1)]
+//! [--admins]: with `--admins`, rows shaped like administrators' real
+//! exports (CJK names, quoted nicknames, commas in quoted cells).
 
 #[path = "../benches/support/generate.rs"]
 mod generate;
@@ -15,8 +17,15 @@ use std::io::BufWriter;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: generate PATH ROWS [INVALID_PER_MILLE] [SEED]";
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let profile = match args.iter().position(|a| a == "--admins") {
+        Some(i) => {
+            args.remove(i);
+            generate::Profile::Admins
+        }
+        None => generate::Profile::Plain,
+    };
+    let usage = "usage: generate PATH ROWS [INVALID_PER_MILLE] [SEED] [--admins]";
     let (Some(path), Some(rows)) = (args.first(), args.get(1).and_then(|r| r.parse().ok())) else {
         eprintln!("{usage}");
         return ExitCode::from(2);
@@ -39,11 +48,13 @@ fn main() -> ExitCode {
     };
     let written = File::create(path).and_then(|f| {
         let mut out = BufWriter::with_capacity(1 << 20, f);
-        generate::write_users(&mut out, rows, invalid, seed)
+        generate::write_profile(&mut out, rows, invalid, seed, profile)
     });
     match written {
         Ok(()) => {
-            eprintln!("wrote {rows} rows to {path} ({invalid} per mille invalid, seed {seed})");
+            eprintln!(
+                "wrote {rows} rows to {path} ({invalid} per mille invalid, seed {seed}, {profile:?})"
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -72,3 +72,26 @@ fn fifty_per_mille_gives_about_five_percent_invalid_rows() {
         assert!(kinds.contains(&code), "no {code} in {kinds:?}");
     }
 }
+
+#[test]
+fn the_admins_profile_is_realistic_and_verifies_clean() {
+    let mut out = Vec::new();
+    crate::generate::write_profile(&mut out, 2000, 0, 3, crate::generate::Profile::Admins).unwrap();
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        text.contains("\"\""),
+        "quoted nicknames with doubled quotes"
+    );
+    assert!(text.contains("Building "), "commas in quoted Office cells");
+    assert!(
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "CJK names"
+    );
+    let records = csv::Reader::from_reader(&out[..]).records().count();
+    assert_eq!(records, 2000);
+    let w = Work::with_tenant();
+    let f = w.write("admins.csv", &out);
+    let (code, log) = w.verify(&f, &[]);
+    assert_eq!(code, 0, "{:?}", &log.findings[..log.findings.len().min(5)]);
+    assert_eq!((log.rows, log.warnings), (2000, 0));
+}

@@ -118,6 +118,36 @@ const PLACES: &[Place] = &[
     Place { city: "São Paulo", state: "SP", zip: "01310-100", country: "Brazil", code: "BR", phone: "+55 11 #### ####", street: "Avenida Paulista" },
 ];
 
+/// Names in scripts without case, as Japanese, Chinese and Korean users
+/// write them (family name first, no space), with the alias IT makes.
+#[rustfmt::skip]
+const CJK_FIRST: &[(&str, &str)] = &[
+    ("太郎", "taro"), ("花子", "hanako"), ("陽翔", "haruto"), ("美咲", "misaki"),
+    ("伟", "wei"), ("芳", "fang"), ("秀英", "xiuying"), ("민준", "minjun"), ("서연", "seoyeon"),
+];
+
+#[rustfmt::skip]
+const CJK_LAST: &[(&str, &str)] = &[
+    ("山田", "yamada"), ("佐藤", "sato"), ("鈴木", "suzuki"), ("王", "wang"), ("李", "li"),
+    ("张", "zhang"), ("김", "kim"), ("박", "park"),
+];
+
+#[rustfmt::skip]
+const NICKNAMES: &[&str] = &["Bob", "Liz", "Jim", "Kat", "Max", "Sam", "Bea", "Gus"];
+
+/// What the rows look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The generated rows every earlier measurement used (accents, some
+    /// quoted addresses and job titles).
+    Plain,
+    /// Shaped like administrators' real exports: about 5 % of names in CJK
+    /// scripts, 3 % of display names with a quoted nickname (doubled
+    /// quotes), commas inside quoted Office, Address and Job Title cells
+    /// more often, CRLF.
+    Admins,
+}
+
 /// The mistakes an invalid row can have; each gives at least one error.
 const MISTAKES: u64 = 9;
 
@@ -132,6 +162,19 @@ pub fn write_users(
     invalid_per_mille: u32,
     seed: u64,
 ) -> io::Result<()> {
+    write_profile(out, rows, invalid_per_mille, seed, Profile::Plain)
+}
+
+/// [`write_users`] with rows shaped by `profile`. [`Profile::Plain`] gives
+/// the same bytes as ever for the same seed.
+pub fn write_profile(
+    out: &mut impl Write,
+    rows: usize,
+    invalid_per_mille: u32,
+    seed: u64,
+    profile: Profile,
+) -> io::Result<()> {
+    let admins = profile == Profile::Admins;
     let mut rng = Rng::new(seed);
     out.write_all(b"\xEF\xBB\xBF")?;
     out.write_all(HEADER.as_bytes())?;
@@ -140,8 +183,9 @@ pub fn write_users(
     let mut line = String::with_capacity(512);
     let mut previous_alias = String::new();
     for i in 0..rows {
-        let (first, first_ascii) = *rng.pick(FIRST);
-        let (last, last_ascii) = *rng.pick(LAST);
+        let cjk = admins && rng.chance(50);
+        let (first, first_ascii) = *rng.pick(if cjk { CJK_FIRST } else { FIRST });
+        let (last, last_ascii) = *rng.pick(if cjk { CJK_LAST } else { LAST });
         let place = rng.pick(PLACES);
         let alias = format!("{first_ascii}.{last_ascii}{}", i + 1);
         for c in cells.iter_mut() {
@@ -150,13 +194,29 @@ pub fn write_users(
         cells[0].push_str(&alias);
         cells[1].push_str(first);
         cells[2].push_str(last);
-        cells[3].push_str(&format!("{first} {last}"));
+        if cjk {
+            cells[3].push_str(&format!("{last}{first}"));
+        } else if admins && rng.chance(30) {
+            let nick = rng.pick(NICKNAMES);
+            cells[3].push_str(&format!("{first} \"{nick}\" {last}"));
+        } else {
+            cells[3].push_str(&format!("{first} {last}"));
+        }
         let job = *rng.pick(JOBS);
         cells[4].push_str(job);
+        if admins && rng.chance(150) {
+            cells[4].push_str(", Contractor");
+        }
         let department = *rng.pick(DEPARTMENTS);
         cells[5].push_str(department);
         if rng.chance(500) {
             cells[6].push_str(&format!("{}/{}", 1 + rng.below(40), 1000 + rng.below(9000)));
+        } else if admins && rng.chance(300) {
+            cells[6].push_str(&format!(
+                "Building {}, Floor {}",
+                1 + rng.below(40),
+                1 + rng.below(12)
+            ));
         }
         cells[7] = phone(&mut rng, place.phone);
         if rng.chance(400) {
@@ -174,7 +234,7 @@ pub fn write_users(
             ]);
             cells[10].push_str(&format!("{first_ascii}.{last_ascii}@{host}"));
         }
-        if rng.chance(200) {
+        if rng.chance(if admins { 450 } else { 200 }) {
             cells[11].push_str(&format!(
                 "Suite {}, {} {}",
                 100 + rng.below(900),
