@@ -4,10 +4,9 @@
 //! [`ingest`] turns bytes into records with their line numbers, [`rules`]
 //! turns records into findings and checked users, [`report`] writes the
 //! verification log, [`store`] applies checked users to the SQLite store.
-//! [`cmd`] has one module per command that wires the stages together.
+//! [`cli`] is the terminal face: one module per command.
 
 pub mod cli;
-pub mod cmd;
 pub mod columns;
 pub mod error;
 pub mod files;
@@ -26,5 +25,5 @@ pub use error::{Error, Exit, Result};
 
 /// Runs one parsed command line.
 pub fn run(cli: cli::Cli) -> Result<Exit> {
-    cmd::dispatch(cli)
+    cli::dispatch(cli)
 }

@@ -1,6 +1,7 @@
-//! One module per command; [`dispatch`] picks it. A command checks its
-//! options, wires the pipeline stages together and decides the exit status.
+//! The terminal face: the command line ([`args`], clap), one module per
+//! command, and printing ([`output`]); [`dispatch`] picks the command.
 
+pub mod args;
 pub mod batch;
 pub mod commit;
 pub mod demo;
@@ -15,9 +16,9 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Format};
 use crate::error::{Exit, Result};
 use crate::progress::Progress;
+pub use args::*;
 use output::Out;
 
 /// What every command gets from the global options.
