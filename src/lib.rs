@@ -8,11 +8,13 @@
 
 pub mod cli;
 pub mod columns;
+pub mod config;
 pub mod error;
 pub mod files;
 pub mod ingest;
 pub mod interrupt;
 pub mod notify;
+pub mod ops;
 pub mod password;
 pub mod progress;
 pub mod report;

@@ -4,7 +4,13 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::ops::PageRequest;
+use crate::ops::batch::BatchOptions;
+pub use crate::ops::batch::{Role, SignIn};
+use crate::ops::commit::CommitOptions;
 
 /// Create user accounts in bulk from a CSV template: verify every row, then
 /// commit the whole batch in one transaction.
@@ -339,35 +345,6 @@ pub struct PageArgs {
     pub per_page: u64,
 }
 
-/// Sign-in status for the users of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SignIn {
-    Allowed,
-    Blocked,
-}
-
-/// Roles a new user can be given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
-pub enum Role {
-    User,
-    GlobalAdmin,
-    UserAdmin,
-    HelpdeskAdmin,
-    ServiceSupportAdmin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::GlobalAdmin => "global-admin",
-            Role::UserAdmin => "user-admin",
-            Role::HelpdeskAdmin => "helpdesk-admin",
-            Role::ServiceSupportAdmin => "service-support-admin",
-        }
-    }
-}
-
 /// Options shared by `verify` and `commit`.
 #[derive(Debug, Clone, Args)]
 pub struct BatchArgs {
@@ -379,7 +356,7 @@ pub struct BatchArgs {
     pub tenant: String,
 
     /// Sign-in status for every user of the batch.
-    #[arg(long, value_enum, default_value_t = SignIn::Allowed)]
+    #[arg(long, default_value = "allowed", value_parser = parse_sign_in())]
     pub sign_in: SignIn,
 
     /// ISO 3166-1 alpha-2 code for rows whose Usage Location is empty
@@ -392,7 +369,7 @@ pub struct BatchArgs {
     pub licenses: Vec<String>,
 
     /// Role for every user (repeatable) [default: user].
-    #[arg(long = "role", value_enum, value_name = "NAME")]
+    #[arg(long = "role", value_name = "NAME", value_parser = parse_role())]
     pub roles: Vec<Role>,
 
     /// Users must change their password at first sign-in.
@@ -449,4 +426,54 @@ pub fn print_json_error(e: &crate::Error, commit: bool) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{doc:#}");
+}
+
+/// `--role`: one of the roles of SPEC §2, listed in `--help`.
+fn parse_role() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::NAMES).map(|s| s.parse::<Role>().unwrap_or(Role::User))
+}
+
+/// `--sign-in allowed|blocked`.
+fn parse_sign_in() -> impl TypedValueParser<Value = SignIn> {
+    PossibleValuesParser::new(SignIn::NAMES).map(|s| s.parse::<SignIn>().unwrap_or_default())
+}
+
+impl From<PageArgs> for PageRequest {
+    fn from(a: PageArgs) -> PageRequest {
+        PageRequest {
+            page: a.page,
+            per_page: a.per_page,
+        }
+    }
+}
+
+impl From<&BatchArgs> for BatchOptions {
+    fn from(a: &BatchArgs) -> BatchOptions {
+        BatchOptions {
+            file: a.file.clone(),
+            tenant: a.tenant.clone(),
+            sign_in: a.sign_in,
+            usage_location: a.usage_location.clone(),
+            licenses: a.licenses.clone(),
+            roles: a.roles.clone(),
+            force_change_password: a.force_change_password,
+            email_to: a.email_to.clone(),
+            welcome: a.welcome,
+            log: a.log.clone(),
+            annotated: a.annotated.clone(),
+            templates: a.templates.clone(),
+            smtp: a.smtp.clone(),
+        }
+    }
+}
+
+impl From<&CommitArgs> for CommitOptions {
+    fn from(a: &CommitArgs) -> CommitOptions {
+        CommitOptions {
+            batch: (&a.batch).into(),
+            skip_invalid: a.skip_invalid,
+            dry_run: a.dry_run,
+            results: a.results.clone(),
+        }
+    }
 }

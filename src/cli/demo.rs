@@ -39,8 +39,10 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
     // With --format json the steps print nothing on standard output and
     // the narration goes to standard error: the demo's one document is
     // the list of files at the end.
+    let mut config = ctx.config.clone();
+    config.db = db.clone();
     let ctx = Ctx {
-        db: db.clone(),
+        config,
         out: if ctx.json() { Out::Discard } else { ctx.out },
         ..ctx.clone()
     };

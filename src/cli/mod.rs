@@ -2,7 +2,6 @@
 //! command, and printing ([`output`]); [`dispatch`] picks the command.
 
 pub mod args;
-pub mod batch;
 pub mod commit;
 pub mod demo;
 pub mod domain;
@@ -16,7 +15,9 @@ pub mod verify;
 
 use std::path::PathBuf;
 
+use crate::config::Config;
 use crate::error::{Exit, Result};
+use crate::password::Cost;
 use crate::progress::Progress;
 pub use args::*;
 use output::Out;
@@ -24,7 +25,7 @@ use output::Out;
 /// What every command gets from the global options.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub db: PathBuf,
+    pub config: Config,
     pub format: Format,
     pub progress: Progress,
     /// Where the command's data goes.
@@ -37,12 +38,19 @@ impl Ctx {
     }
 }
 
-/// The argon2id cost for a command that hashes: `ONBOARD_ARGON2`, else
-/// OWASP's. A cost below OWASP's minimum is a real setting, and said so on
-/// every command that uses it.
-pub fn hashing_cost() -> Result<crate::password::Cost> {
-    let setting = std::env::var("ONBOARD_ARGON2").ok();
-    let cost = crate::password::Cost::from_setting(setting.as_deref())?;
+/// The one [`Config`], from the global options and the environment: the
+/// only place below `main` that reads it (besides clap's `env` options).
+pub fn config(db: PathBuf) -> Result<Config> {
+    let mut config = Config::new(db);
+    config.argon2 = Cost::from_setting(std::env::var("ONBOARD_ARGON2").ok().as_deref())?;
+    Ok(config)
+}
+
+/// Says so when a command about to hash uses a cost below OWASP's
+/// minimum: `ONBOARD_ARGON2` is a real setting, and a weak one is never
+/// silent.
+pub fn warn_weak_cost(config: &Config) {
+    let cost = config.argon2;
     if cost.is_below_owasp() {
         eprintln!(
             "warning: ONBOARD_ARGON2 (m={},t={},p={}) is below OWASP's minimum for argon2id \
@@ -50,12 +58,11 @@ pub fn hashing_cost() -> Result<crate::password::Cost> {
             cost.m_kib, cost.t, cost.p
         );
     }
-    Ok(cost)
 }
 
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let ctx = Ctx {
-        db: cli.db,
+        config: config(cli.db)?,
         format: cli.format,
         progress: Progress::new(cli.quiet),
         out: Out::Stdout,

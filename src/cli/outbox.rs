@@ -9,7 +9,7 @@ use crate::store::outbox::Scope;
 use crate::store::{Create, Store};
 
 pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
-    let mut store = Store::open(&ctx.db, Create::No)?;
+    let mut store = Store::open(&ctx.config.db, Create::No)?;
     match cmd {
         OutboxCommand::List { status, pages } => {
             let filter = match status {
@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                 OutboxStatus::Sent => Some("sent"),
                 OutboxStatus::All => None,
             };
-            let messages = Page::of(store.outbox(filter)?, pages);
+            let messages = Page::of(store.outbox(filter)?, pages.into());
             let rows: Vec<Vec<String>> = messages
                 .items
                 .iter()
@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         OutboxCommand::Send { smtp } => {
-            let transport = transport::from_options(smtp.as_deref(), &ctx.db)?;
+            let transport = transport::from_options(smtp.as_deref(), &ctx.config.db)?;
             let queued = store.queued_count()?;
             let bar = ctx.progress.items(queued, "sending");
             let report = deliver::deliver(&mut store, transport.as_ref(), Scope::All, &bar)?;

@@ -13,8 +13,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::{Format, PageArgs};
+use crate::cli::Format;
 use crate::error::{Error, Result};
+pub use crate::ops::Page;
 
 /// Where a command's data goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,54 +57,6 @@ impl Out {
             }
         }
     }
-}
-
-/// One page of a list, the shape every list has in JSON, in the CLI and
-/// the web API alike: `{"items", "total", "page", "pages", "per_page"}`.
-/// A page past the last is empty and keeps its number (page 9 of 3); an
-/// empty list is page 1 of 1.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-    pub page: u64,
-    pub pages: u64,
-    pub per_page: u64,
-}
-
-impl<T> Page<T> {
-    /// The page `args` asks for out of the whole list.
-    pub fn of(all: Vec<T>, args: PageArgs) -> Page<T> {
-        let total = all.len() as u64;
-        let per_page = args.per_page.max(1);
-        let first = (args.page.max(1) - 1).saturating_mul(per_page);
-        let items = all
-            .into_iter()
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
-            .take(per_page as usize)
-            .collect();
-        Page {
-            items,
-            total,
-            page: args.page.max(1),
-            pages: pages(total, per_page),
-            per_page,
-        }
-    }
-
-    /// "page 2 of 5 (93 users)".
-    pub fn footer(&self, one: &str, many: &str) -> String {
-        let noun = if self.total == 1 { one } else { many };
-        format!(
-            "page {} of {} ({} {noun})",
-            self.page, self.pages, self.total
-        )
-    }
-}
-
-/// How many pages `total` rows make, at least one.
-pub fn pages(total: u64, per_page: u64) -> u64 {
-    total.div_ceil(per_page.max(1)).max(1)
 }
 
 /// Prints a list: a table (with its page line when it has more than one
@@ -201,34 +154,5 @@ mod tests {
             .map(|l| l[..l.rfind(' ').unwrap() + 1].width())
             .collect();
         assert_eq!(cols, vec![10, 10, 10, 10], "{text}");
-    }
-
-    #[test]
-    fn pages_past_the_last_are_empty_and_keep_their_number() {
-        let p = Page::of(
-            (0..45).collect::<Vec<_>>(),
-            PageArgs {
-                page: 9,
-                per_page: 20,
-            },
-        );
-        assert!(p.items.is_empty());
-        assert_eq!((p.page, p.pages, p.total), (9, 3, 45));
-        let p = Page::of(
-            Vec::<u8>::new(),
-            PageArgs {
-                page: 1,
-                per_page: 20,
-            },
-        );
-        assert_eq!((p.page, p.pages), (1, 1));
-        let p = Page::of(
-            (0..45).collect::<Vec<_>>(),
-            PageArgs {
-                page: 3,
-                per_page: 20,
-            },
-        );
-        assert_eq!(p.items, vec![40, 41, 42, 43, 44]);
     }
 }

@@ -1,42 +1,35 @@
-//! `onboard verify`: read and check everything, write nothing to the store.
-//! Exit 0 when there are no errors (warnings allowed), 1 when there are.
-//!
-//! It checks what `commit` would check before its slow part: the paths
-//! (SPEC §11), the options, the templates and the SMTP URL (parsed and
-//! test-rendered; no connection is made), the recipients and the seats.
+//! `onboard verify`: the log on standard output; exit 0 when there are no
+//! errors (warnings allowed), 1 when there are.
 
 use super::Ctx;
-use super::batch;
 use crate::cli::BatchArgs;
-use crate::error::{Exit, Result};
-use crate::files::{Name, Outputs};
-use crate::store::{Create, Store};
+use crate::error::{Error, Exit, Result};
+use crate::ops;
+use crate::report::{self, LogFormat};
+use crate::rules::Verification;
 
 pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<Exit> {
-    batch::guard(ctx, args)?;
-    let store = Store::open(&ctx.db, Create::No)?;
-    let plan = batch::plan(&store, args)?;
-    drop(store);
-    batch::Delivery::prepare(ctx, args)?;
-    let annotate = args.annotated.as_deref().map(|path| batch::Annotate {
-        path,
-        invalid_only: false,
-        name: Name::Replace,
-    });
-    let mut verified = batch::verify_file(ctx, args, &plan, false, annotate)?;
-    let log = &mut verified.outcome.log;
-    for f in batch::seat_findings(&plan.licenses, log.rows) {
-        log.push_batch_finding(f);
-    }
-    // The files first: a reader that closes standard output early still
-    // gets them.
-    let mut outputs = Outputs::default();
-    outputs.add_all([verified.annotated.take(), batch::stage_log(args, log)?]);
-    outputs.publish()?;
-    batch::print_log(ctx, log, batch::LogTo::Stdout)?;
+    let log = ops::verify::verify(&ctx.config, &args.into(), &ctx.progress)?;
+    print_log(ctx, &log)?;
     Ok(if log.has_errors() {
         Exit::Invalid
     } else {
         Exit::Success
     })
+}
+
+/// The log on standard output, in `--format`.
+pub fn print_log(ctx: &Ctx, log: &Verification) -> Result<()> {
+    let format = match ctx.format {
+        super::Format::Text => LogFormat::Text,
+        super::Format::Json => LogFormat::Json,
+        super::Format::Csv => LogFormat::Csv,
+    };
+    ctx.out.with(|out| report::write(log, format, out))
+}
+
+/// The log on standard error, as text: it accompanies other data.
+pub fn print_log_to_stderr(log: &Verification) -> Result<()> {
+    report::write(log, LogFormat::Text, &mut std::io::stderr().lock())
+        .map_err(|e| Error::io("<stderr>", e))
 }

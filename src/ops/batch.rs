@@ -8,15 +8,20 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::Ctx;
-use super::tenant::check_location;
-use crate::cli::{BatchArgs, Format, Role, SignIn};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::tenants::check_location;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{Name, PathGuard, Privacy, Staged};
 use crate::ingest::encoding::{self, Sniff, SniffSlot};
 use crate::ingest::{CsvInput, Source};
 use crate::notify::Templates;
 use crate::notify::transport::Transport;
+use crate::progress::Progress;
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
 use crate::rules::{Code, Finding, TenantView};
@@ -24,6 +29,102 @@ use crate::store::{Store, Subscription, Tenant};
 
 /// At most this many `--email-to` recipients (SPEC §2).
 pub const MAX_RECIPIENTS: usize = 5;
+
+/// Sign-in status for the users of a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignIn {
+    #[default]
+    Allowed,
+    Blocked,
+}
+
+impl SignIn {
+    pub const NAMES: [&'static str; 2] = ["allowed", "blocked"];
+}
+
+impl FromStr for SignIn {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<SignIn, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "allowed" => Ok(SignIn::Allowed),
+            "blocked" => Ok(SignIn::Blocked),
+            _ => Err(format!("\"{s}\" is not allowed or blocked")),
+        }
+    }
+}
+
+/// Roles a new user can be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    User,
+    GlobalAdmin,
+    UserAdmin,
+    HelpdeskAdmin,
+    ServiceSupportAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::User,
+        Role::GlobalAdmin,
+        Role::UserAdmin,
+        Role::HelpdeskAdmin,
+        Role::ServiceSupportAdmin,
+    ];
+
+    pub const NAMES: [&'static str; 5] = [
+        "user",
+        "global-admin",
+        "user-admin",
+        "helpdesk-admin",
+        "service-support-admin",
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::GlobalAdmin => "global-admin",
+            Role::UserAdmin => "user-admin",
+            Role::HelpdeskAdmin => "helpdesk-admin",
+            Role::ServiceSupportAdmin => "service-support-admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Role, String> {
+        let s = s.trim();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("\"{s}\" is not a role: {}", Role::NAMES.join(", ")))
+    }
+}
+
+/// What `verify` and `commit` are asked to do (SPEC §2's shared options).
+#[derive(Debug, Clone, Default)]
+pub struct BatchOptions {
+    /// The filled template; `-` is standard input.
+    pub file: PathBuf,
+    pub tenant: String,
+    pub sign_in: SignIn,
+    /// For rows whose Usage Location is empty; the tenant's when `None`.
+    pub usage_location: Option<String>,
+    pub licenses: Vec<String>,
+    pub roles: Vec<Role>,
+    pub force_change_password: bool,
+    pub email_to: Vec<String>,
+    pub welcome: bool,
+    pub log: Option<PathBuf>,
+    pub annotated: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+    pub smtp: Option<String>,
+}
 
 /// The batch options, checked against the store.
 #[derive(Debug)]
@@ -44,8 +145,8 @@ pub struct BatchPlan {
 /// The files a batch command must leave alone, with its `--log` and
 /// `--annotated` outputs accepted: checked before the store is opened or
 /// the input read (SPEC §11).
-pub fn guard(ctx: &Ctx, args: &BatchArgs) -> Result<PathGuard> {
-    let mut guard = PathGuard::new().store(&ctx.db).input(&args.file);
+pub fn guard(cfg: &Config, args: &BatchOptions) -> Result<PathGuard> {
+    let mut guard = PathGuard::new().store(&cfg.db).input(&args.file);
     guard.maybe_output("--log", args.log.as_deref())?;
     guard.maybe_output("--annotated", args.annotated.as_deref())?;
     Ok(guard)
@@ -53,7 +154,7 @@ pub fn guard(ctx: &Ctx, args: &BatchArgs) -> Result<PathGuard> {
 
 /// Checks every option before any row is read: an unknown tenant or SKU, a
 /// bad location or recipient is a usage error (exit 2), not a finding.
-pub fn plan(store: &Store, args: &BatchArgs) -> Result<BatchPlan> {
+pub fn plan(store: &Store, args: &BatchOptions) -> Result<BatchPlan> {
     let tenant = store.tenant(&args.tenant)?;
     let usage_location = match &args.usage_location {
         Some(cc) => check_location(cc, "--usage-location")?,
@@ -138,10 +239,10 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn prepare(ctx: &Ctx, args: &BatchArgs) -> Result<Delivery> {
+    pub fn prepare(cfg: &Config, args: &BatchOptions) -> Result<Delivery> {
         Ok(Delivery {
             templates: Templates::load(args.templates.as_deref())?,
-            transport: crate::notify::transport::from_options(args.smtp.as_deref(), &ctx.db)?,
+            transport: crate::notify::transport::from_options(args.smtp.as_deref(), &cfg.db)?,
         })
     }
 }
@@ -183,8 +284,8 @@ pub struct Annotate<'a> {
 /// UTF-8 is Windows-1252), the verification runs again with the right
 /// encoding; a NUL byte refuses the file as before.
 pub fn verify_file(
-    ctx: &Ctx,
-    args: &BatchArgs,
+    progress: &Progress,
+    args: &BatchOptions,
     plan: &BatchPlan,
     keep_users: bool,
     annotate: Option<Annotate>,
@@ -192,7 +293,7 @@ pub fn verify_file(
     let started = Instant::now();
     let source = Source::from_arg(&args.file)?;
     let guess = encoding::guess(&source)?;
-    let bar = ctx.progress.bytes(source.size(), "verifying");
+    let bar = progress.bytes(source.size(), "verifying");
     let slot = SniffSlot::default();
     let assumed = Sniff::assumed(guess);
     let first = CsvInput::open_sniffing(&source, &assumed, &bar, keep_users, slot.clone())
@@ -271,31 +372,8 @@ pub fn seat_findings(licenses: &[Subscription], needed: u64) -> Vec<Finding> {
         .collect()
 }
 
-/// Where the log is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogTo {
-    /// Standard output, in `--format` (the log is the command's data).
-    Stdout,
-    /// Standard error as text (the log accompanies other data).
-    Stderr,
-}
-
-/// Prints the log.
-pub fn print_log(ctx: &Ctx, log: &crate::rules::Verification, to: LogTo) -> Result<()> {
-    let format = match ctx.format {
-        Format::Text => LogFormat::Text,
-        Format::Json => LogFormat::Json,
-        Format::Csv => LogFormat::Csv,
-    };
-    match to {
-        LogTo::Stdout => ctx.out.with(|out| report::write(log, format, out)),
-        LogTo::Stderr => report::write(log, LogFormat::Text, &mut std::io::stderr().lock())
-            .map_err(|e| Error::io("<stderr>", e)),
-    }
-}
-
 /// Writes the `--log` file, if asked for, staged beside its place.
-pub fn stage_log(args: &BatchArgs, log: &crate::rules::Verification) -> Result<Option<Staged>> {
+pub fn stage_log(args: &BatchOptions, log: &crate::rules::Verification) -> Result<Option<Staged>> {
     let Some(path) = &args.log else {
         return Ok(None);
     };

@@ -1,0 +1,237 @@
+//! The users after their batch (SPEC §9): the list, soft delete, restore
+//! within 30 days, password reset.
+//!
+//! Users deleted more than 30 days ago are purged by the operations that
+//! write (delete, restore, reset-password, commit) inside their own
+//! transaction. The list only reads: it purges too when there is something
+//! to purge and nothing holds the write lock, and otherwise lists without
+//! waiting (SPEC §13). Delete and restore take several names: an unknown
+//! name is an error for that name only, the others proceed.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::batch::check_recipients;
+use super::{Page, PageRequest};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
+use crate::password;
+use crate::store::outbox::Scope;
+use crate::store::users::{Change, StatusFilter, UserListRow};
+use crate::store::{Create, Store, Tenant};
+
+/// Lists the tenant's users in `status`, those matching `search` when given.
+pub fn list(
+    cfg: &Config,
+    tenant: &str,
+    status: StatusFilter,
+    search: Option<&str>,
+    req: PageRequest,
+) -> Result<Page<UserListRow>> {
+    let mut store = Store::open(&cfg.db, Create::No)?;
+    let t = store.tenant(tenant)?;
+    store.purge_unless_busy(&t.id)?;
+    let found = store.list_users(&t.id, status, search, req.page, req.per_page)?;
+    Ok(Page {
+        items: found.users,
+        total: found.total,
+        page: found.page,
+        pages: found.pages,
+        per_page: found.per_page,
+    })
+}
+
+/// One named user's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub user: String,
+    pub done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// What a delete or restore did, name by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    pub tenant: String,
+    pub action: &'static str,
+    pub changed: usize,
+    pub failed: usize,
+    pub users: Vec<Outcome>,
+}
+
+/// Soft-deletes the named users (bare aliases get the default domain).
+pub fn delete(cfg: &Config, tenant: &str, names: &[String]) -> Result<Changed> {
+    change(cfg, tenant, names, "delete")
+}
+
+/// Restores the named users deleted less than 30 days ago.
+pub fn restore(cfg: &Config, tenant: &str, names: &[String]) -> Result<Changed> {
+    change(cfg, tenant, names, "restore")
+}
+
+fn change(cfg: &Config, tenant: &str, names: &[String], action: &'static str) -> Result<Changed> {
+    let mut store = Store::open(&cfg.db, Create::No)?;
+    let t = store.tenant(tenant)?;
+    let upns = qualify(&t, names);
+    let changes = match action {
+        "delete" => store.delete_users(&t.id, &upns)?,
+        _ => store.restore_users(&t.id, &upns)?,
+    };
+    let users: Vec<Outcome> = changes
+        .into_iter()
+        .map(|c| match c {
+            Change::Done { upn, warnings } => Outcome {
+                user: upn,
+                done: true,
+                error: None,
+                warnings,
+            },
+            Change::Failed { upn, reason } => Outcome {
+                user: upn,
+                done: false,
+                error: Some(reason),
+                warnings: Vec::new(),
+            },
+        })
+        .collect();
+    let failed = users.iter().filter(|u| !u.done).count();
+    Ok(Changed {
+        tenant: t.id,
+        action,
+        changed: users.len() - failed,
+        failed,
+        users,
+    })
+}
+
+/// What a password reset is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct ResetOptions {
+    pub tenant: String,
+    pub user: String,
+    pub email_to: Vec<String>,
+    /// `None`: the user's force-change flag stays as it is.
+    pub force_change_password: Option<bool>,
+    pub templates: Option<PathBuf>,
+    pub smtp: Option<String>,
+}
+
+/// What a reset did. The password is here because the person who asked
+/// for the reset is shown it once.
+#[derive(Debug, Serialize)]
+pub struct Reset {
+    pub tenant: String,
+    pub user: String,
+    pub password: String,
+    pub force_change_password: bool,
+    pub messages_queued: usize,
+    pub messages_sent: usize,
+    /// The reset is committed; this is what went wrong with its email.
+    #[serde(skip)]
+    pub undelivered: Option<String>,
+}
+
+/// Resets a user's password: a new generated one, hashed, emailed when
+/// asked; the force-change flag as asked or as it was.
+pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
+    let mut store = Store::open(&cfg.db, Create::No)?;
+    let t = store.tenant(&opts.tenant)?;
+    check_recipients(&opts.email_to)?;
+    let templates = Templates::load(opts.templates.as_deref())?;
+    let transport = transport::from_options(opts.smtp.as_deref(), &cfg.db)?;
+    let upn = qualify(&t, std::slice::from_ref(&opts.user)).remove(0);
+    let Some(user) = store.find_user(&t.id, &upn)? else {
+        return Err(Error::NotFound(format!(
+            "{upn}: no such user in tenant {}",
+            t.id
+        )));
+    };
+    let secret = password::generate(upn.split('@').next().unwrap_or_default());
+    let hash =
+        password::hash_all(cfg.argon2, &[&secret], &indicatif::ProgressBar::hidden())?.remove(0);
+    // The message says what the flag will be.
+    let will_force = opts
+        .force_change_password
+        .unwrap_or(user.force_change_password);
+    let mut messages = Vec::new();
+    if !opts.email_to.is_empty() {
+        let info = TenantInfo {
+            id: t.id.clone(),
+            name: t.name.clone(),
+        };
+        let creds = Credentials {
+            display_name: &user.display_name,
+            first_name: &user.first_name,
+            last_name: &user.last_name,
+            upn: &user.upn,
+            password: secret.expose(),
+            licenses: "",
+        };
+        let rendered = templates.reset(&info, &creds, will_force)?;
+        messages = opts
+            .email_to
+            .iter()
+            .map(|to| notify::queue::message("reset", to, &rendered))
+            .collect();
+    }
+    let (user, forced) =
+        match store.reset_password(&t.id, &upn, &hash, opts.force_change_password, &messages)? {
+            Ok(done) => done,
+            Err(reason) => return Err(Error::NotFound(format!("{upn}: {reason}"))),
+        };
+    let mut reset = Reset {
+        tenant: t.id.clone(),
+        user: user.upn.clone(),
+        password: secret.expose().to_string(),
+        force_change_password: forced,
+        messages_queued: messages.len(),
+        messages_sent: 0,
+        undelivered: None,
+    };
+    let mut problems = Vec::new();
+    if !messages.is_empty() {
+        // Only this reset's messages: anything else queued waits for
+        // `outbox send`.
+        let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
+        match notify::deliver::deliver(
+            &mut store,
+            transport.as_ref(),
+            Scope::Messages(&ids),
+            &indicatif::ProgressBar::hidden(),
+        ) {
+            Ok(d) => {
+                reset.messages_sent = d.sent;
+                problems.extend(d.errors.iter().map(|(to, e)| format!("to {to}: {e}")));
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        reset.undelivered = Some(format!(
+            "the password of {} was reset, but its email was not delivered ({}); it stays \
+             queued: run `onboard outbox send`",
+            user.upn,
+            problems.join("; ")
+        ));
+    }
+    Ok(reset)
+}
+
+/// Bare aliases get the tenant's default domain.
+fn qualify(t: &Tenant, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|u| {
+            let u = u.trim();
+            if u.contains('@') {
+                u.to_string()
+            } else {
+                format!("{u}@{}", t.default_domain)
+            }
+        })
+        .collect()
+}
