@@ -98,8 +98,8 @@ fn header_only_file_has_no_rows() {
     }
 }
 
-/// A 10 MB field (generated here, not committed): found too long, shown
-/// shortened, and read quickly.
+/// A 10 MB field (generated here, not committed): found too long and shown
+/// shortened (how fast is the benchmarks' business, not a test's).
 #[test]
 fn ten_megabyte_field() {
     let w = Work::with_tenant();
@@ -108,9 +108,7 @@ fn ten_megabyte_field() {
         "big.csv",
         format!("User Name,Display Name,City\r\nbig.one,Big One,\"{big}\"\r\nok.one,Ok,Paris\r\n"),
     );
-    let started = std::time::Instant::now();
     let (code, log) = w.verify(&f, &[]);
-    assert!(started.elapsed().as_secs() < 20);
     assert_eq!(code, 1);
     assert_eq!(log.rows, 2);
     assert_eq!(log.codes(), ["too_long"]);

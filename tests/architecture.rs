@@ -1,0 +1,146 @@
+//! The layering of ../shared/DESIGN.md, checked on the source: data flows
+//! one way (a face builds options, `ops` runs the stages, `ingest` →
+//! `rules` → `report`, `store`, `notify`), so no stage may name a stage
+//! above it or a face, and only the faces and `config` read the
+//! environment. The check reads `src/` as text: every `crate::NAME` path
+//! outside comments counts as a use of `NAME`.
+
+use std::path::{Path, PathBuf};
+
+/// For each stage, the top-level modules it must never use.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    (
+        "ingest",
+        &["rules", "report", "store", "notify", "ops", "cli", "web"],
+    ),
+    ("rules", &["report", "store", "notify", "ops", "cli", "web"]),
+    ("report", &["store", "notify", "ops", "cli", "web"]),
+    ("store", &["report", "notify", "ops", "cli", "web"]),
+    ("notify", &["ops", "cli", "web"]),
+    ("finding", &["ingest", "rules", "report", "store", "ops", "cli"]),
+    ("config", &["ops", "cli", "web"]),
+    ("ops", &["cli", "web"]),
+];
+
+/// Where the environment may be read: the faces and the one Config.
+const READS_ENV: &[&str] = &["cli", "web", "config", "main"];
+
+/// The top-level module a file of `src/` belongs to (`src/store/users.rs`
+/// → `store`, `src/config.rs` → `config`).
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap_or(file);
+    let first = rel.components().next().map_or_else(String::new, |c| {
+        c.as_os_str().to_string_lossy().into_owned()
+    });
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// The text of `source` without its comments (line comments, doc
+/// comments and block comments), so that prose naming a module is not a
+/// use of it.
+fn code_of(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("//") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.find("*/").map_or("", |i| &after[i + 2..]);
+        } else if rest.starts_with('"') {
+            // A string literal is data, not a path.
+            let mut end = 1;
+            let bytes = rest.as_bytes();
+            while end < bytes.len() && bytes[end] != b'"' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            rest = rest.get(end + 1..).unwrap_or("");
+            out.push_str("\"\"");
+        } else {
+            let ch = rest.chars().next().unwrap_or(' ');
+            out.push(ch);
+            rest = &rest[ch.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// The modules `code` names as `crate::NAME`, and whether it reads the
+/// environment.
+fn uses(code: &str) -> (Vec<String>, bool) {
+    let mut names = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let boundary = code[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        if !boundary {
+            continue;
+        }
+        let name: String = code[i + 7..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let env = code.contains("env::var") || code.contains("env::vars");
+    (names, env)
+}
+
+/// Every problem with one file, as sentences.
+fn problems(module: &str, file: &str, source: &str) -> Vec<String> {
+    let (names, env) = uses(&code_of(source));
+    let mut out = Vec::new();
+    if let Some((_, banned)) = FORBIDDEN.iter().find(|(m, _)| *m == module) {
+        for n in names.iter().filter(|n| banned.contains(&n.as_str())) {
+            out.push(format!("{file}: the {module} stage uses crate::{n}, a stage above it"));
+        }
+    }
+    if env && !READS_ENV.contains(&module) {
+        out.push(format!(
+            "{file}: reads the environment; only the faces and config.rs may (pass a Config)"
+        ));
+    }
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_stage_uses_a_stage_above_it_and_only_faces_read_the_environment() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut all = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let shown = f.strip_prefix(&src).unwrap().display().to_string();
+        all.extend(problems(&module_of(&src, f), &shown, &text));
+    }
+    assert!(all.is_empty(), "layering broken:\n{}", all.join("\n"));
+}
+
+/// The check itself can fail: a forbidden import, an environment read in a
+/// stage, and what must not count (comments, strings, longer names).
+#[test]
+fn the_check_finds_what_it_should_and_only_that() {
+    let bad = "use crate::rules::Finding;\nfn f() { let _ = std::env::var(\"X\"); }";
+    let found = problems("ingest", "ingest/x.rs", bad);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("crate::rules"));
+    let fine = "// crate::store is mentioned here\n/* crate::ops */\nlet s = \"crate::cli\";\n\
+                use crate::columns; use mycrate::store;";
+    assert_eq!(problems("ingest", "ingest/y.rs", fine), Vec::<String>::new());
+    assert!(problems("cli", "cli/z.rs", bad).is_empty());
+}
