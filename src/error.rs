@@ -75,6 +75,12 @@ pub enum Error {
         message: String,
     },
 
+    /// Something that cannot happen did, or a part of onboard itself failed
+    /// (a built-in template, the hashing library): not the person's
+    /// mistake, and said so.
+    #[error("internal error: {0} (please report it)")]
+    Internal(String),
+
     /// Standard output was closed by its reader (`onboard users list |
     /// head -1`): not an error, the command ends quietly with exit 0.
     #[error("standard output is closed")]
@@ -137,6 +143,7 @@ impl Error {
             Error::Store { .. } => "store",
             Error::Interrupted(_) => "interrupted",
             Error::Committed { .. } => "committed",
+            Error::Internal(_) => "internal",
             Error::ClosedStdout => "closed_stdout",
             Error::Sql(e) if is_busy(e) => "refused",
             Error::Sql(_) => "database",

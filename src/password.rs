@@ -146,7 +146,8 @@ thread_local! {
 /// Hashes one password into a PHC string (`$argon2id$v=19$m=...`).
 pub fn hash(argon: &Argon2<'_>, password: &Secret) -> Result<String> {
     // The error names the parameter at fault, never the password.
-    let failed = |e: &dyn std::fmt::Display| Error::usage(format!("password hashing failed: {e}"));
+    let failed =
+        |e: &dyn std::fmt::Display| Error::Internal(format!("password hashing failed: {e}"));
     let mut salt = [0u8; 16];
     rand::rng().fill(&mut salt);
     let mut out = [0u8; 32];

@@ -358,16 +358,15 @@ fn verify_input(
 pub fn seat_findings(licenses: &[Subscription], needed: u64) -> Vec<Finding> {
     licenses
         .iter()
-        .filter(|s| s.available < needed)
-        .map(|s| {
-            Finding::error(Code::InsufficientSeats, 0, 0, None).message(format!(
-                "{}: {} available, {} needed; add seats with `onboard license add --tenant ... {} --seats {}`",
-                s.sku,
-                s.available,
-                needed,
-                s.sku,
-                needed - s.available
-            ))
+        .filter_map(|s| {
+            let short = s.shortage(needed)?;
+            Some(
+                Finding::error(Code::InsufficientSeats, 0, 0, None).message(format!(
+                    "{short}; add seats with `onboard license add --tenant ... {} --seats {}`",
+                    s.sku,
+                    needed - s.available
+                )),
+            )
         })
         .collect()
 }

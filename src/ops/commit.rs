@@ -644,11 +644,7 @@ fn annotated_name(wanted: Option<&Path>, names: &[PathBuf]) -> Option<String> {
 /// The early seat check: refuse before the slow hashing. The transaction
 /// checks again.
 fn check_seats(licenses: &[Subscription], needed: u64) -> Result<()> {
-    let short: Vec<String> = licenses
-        .iter()
-        .filter(|s| s.available < needed)
-        .map(|s| format!("{}: {} available, {} needed", s.sku, s.available, needed))
-        .collect();
+    let short: Vec<String> = licenses.iter().filter_map(|s| s.shortage(needed)).collect();
     if short.is_empty() {
         Ok(())
     } else {

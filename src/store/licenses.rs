@@ -19,6 +19,19 @@ pub struct Subscription {
     pub available: u64,
 }
 
+impl Subscription {
+    /// "ENTERPRISEPACK: 12 available, 40 needed" when `needed` seats do not
+    /// fit: the one wording of a seat shortage, wherever it is found.
+    pub fn shortage(&self, needed: u64) -> Option<String> {
+        (self.available < needed).then(|| {
+            format!(
+                "{}: {} available, {} needed",
+                self.sku, self.available, needed
+            )
+        })
+    }
+}
+
 /// The subscriptions of `tenant` with their counts, on any connection or
 /// transaction (the commit re-reads them inside its transaction).
 pub fn subscriptions(
@@ -96,7 +109,11 @@ impl Store {
         self.subscriptions(tenant)?
             .into_iter()
             .find(|s| s.sku.eq_ignore_ascii_case(sku))
-            .ok_or_else(|| Error::NotFound(format!("licence {sku} vanished")))
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "the subscription {sku} vanished after it was written"
+                ))
+            })
     }
 
     pub fn subscriptions(&self, tenant: &str) -> Result<Vec<Subscription>> {
