@@ -15,6 +15,7 @@ mod generator;
 mod logs;
 mod notify;
 mod props;
+mod reading;
 mod samples;
 mod search;
 mod security;

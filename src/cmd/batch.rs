@@ -156,9 +156,11 @@ pub struct Annotate<'a> {
 /// bytes announce (a BOM, else UTF-8) while the bytes it reads are sniffed
 /// (is the whole file UTF-8, is there a NUL byte; the digest for a
 /// commit). The annotated copy is written beside its place and only moved
-/// there once the sniff agrees. When it does not (a file without BOM that
-/// is not UTF-8 is Windows-1252), the verification runs again with the
-/// right encoding; a NUL byte refuses the file as before.
+/// there once the sniff agrees. When it does not, the verification runs
+/// again with the right encoding: a file that is Windows-1252 as a whole,
+/// or a mixed one (UTF-8 with lines that are not, which stop the first
+/// reading, since only the whole file tells which it is); a NUL byte
+/// refuses the file as before.
 pub fn verify_file(
     ctx: &Ctx,
     args: &BatchArgs,
@@ -184,7 +186,7 @@ pub fn verify_file(
             discard(first);
             return Err(refused);
         }
-        (Ok(sniff), first) if sniff.encoding == guess => (sniff, first?),
+        (Ok(sniff), first) if sniff.encoding == guess && !sniff.is_mixed() => (sniff, first?),
         (Ok(sniff), first) => {
             discard(first);
             let mut input = CsvInput::open(&source, &sniff, &bar)?;
