@@ -383,3 +383,25 @@ fn an_empty_header_cell_over_values_warns_once() {
          name the column, or delete it"
     );
 }
+
+/// The record of a quote never closed holds the rest of the file, other
+/// rows' passwords with it: the annotated copy leaves that text out.
+#[test]
+fn a_quote_never_closed_leaves_no_password_in_the_annotated_copy() {
+    let w = Work::with_tenant();
+    let f = w.write(
+        "pw.csv",
+        "User Name,Display Name,Password\r\nann.lee,\"Ann Lee,Qz7!first-secret\r\n\
+         bob.lee,Bob,Qz7!second-secret\r\n",
+    );
+    let annotated = w.path("annotated.csv");
+    let (code, log) = w.verify(&f, &["--annotated", annotated.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(log.codes(), ["unclosed_quote"]);
+    let copy = String::from_utf8(w.read("annotated.csv")).unwrap();
+    assert!(!copy.contains("secret"), "{copy}");
+    assert!(
+        copy.contains("ann.lee") && copy.contains("never closed"),
+        "{copy}"
+    );
+}
