@@ -235,6 +235,10 @@ impl Scan {
 /// Whether the record that starts at `bytes[start]` (line `line` of
 /// `bytes`) and runs to the end of `bytes` ends inside a quoted field:
 /// where that quote opened.
+// Cold, and out of line: the parse loop it is called from is the hot path
+// of every verification, and this is only for the last record of a file.
+#[cold]
+#[inline(never)]
 pub(super) fn unclosed(bytes: &[u8], start: usize, line: u64, delimiter: u8) -> Option<Unclosed> {
     let rest = bytes.get(start..)?;
     let mut scan = Scan::new(delimiter);
@@ -276,6 +280,8 @@ impl Transcoded {
 
 /// Decodes `bytes`, whose first byte that is not UTF-8 is at `first`,
 /// line by line (see the module docs).
+#[cold]
+#[inline(never)]
 pub(super) fn transcode(bytes: &[u8], delimiter: u8, first: usize) -> Transcoded {
     let mut out = Transcoded {
         text: String::with_capacity(bytes.len() + bytes.len() / 16),

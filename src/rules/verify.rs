@@ -76,8 +76,8 @@ type Checked = (Vec<Piece>, Vec<CheckedPiece>);
 struct CheckedPiece {
     rows: Vec<CheckedRow>,
     /// Findings are to be made or finished once the piece is numbered:
-    /// it has lines that are not UTF-8, or a quote never closed, or a
-    /// line-break finding (see [`reading`]).
+    /// it has lines that are not UTF-8, or a quote never closed, or (found
+    /// as the rows are numbered) a line-break finding (see [`reading`]).
     pending: bool,
     /// Each column without a header that has a value in the piece: its
     /// position, and the (relative) line of the first.
@@ -101,12 +101,14 @@ struct CheckedRow {
 
 impl CheckedRow {
     /// Moves the row's numbers on by the lines and records before its
-    /// piece.
-    fn rebase(&mut self, lines: u64, records: u64) {
+    /// piece; sets `pending` when a finding's message is still to be
+    /// written (it names lines: [`add_reading_findings`]).
+    fn rebase(&mut self, lines: u64, records: u64, pending: &mut bool) {
         self.line += lines;
         for f in &mut self.findings {
             f.line += lines;
             f.record += records;
+            *pending |= text::is_pending(f);
         }
         if let Some(u) = &mut self.user {
             u.line += lines;
@@ -139,16 +141,23 @@ fn check_piece(
     unnamed: &[usize],
 ) -> CheckedPiece {
     let unclosed = p.unclosed().map(|u| u.record_line);
-    let rows: Vec<CheckedRow> = p
-        .records()
-        .map(|rec| match unclosed == Some(rec.line) {
-            true => CheckedRow::unread(rec.line),
-            false => check_row(&rec, header, tenant, keep),
-        })
-        .collect();
-    let pending = unclosed.is_some()
-        || p.has_bad_lines()
-        || rows.iter().any(|r| r.findings.iter().any(text::is_pending));
+    let rows: Vec<CheckedRow> = match unclosed {
+        None => p
+            .records()
+            .map(|rec| check_row(&rec, header, tenant, keep))
+            .collect(),
+        // The last record of the file; the others as always.
+        Some(line) => p
+            .records()
+            .map(|rec| match rec.line == line {
+                true => CheckedRow::unread(rec.line),
+                false => check_row(&rec, header, tenant, keep),
+            })
+            .collect(),
+    };
+    // Line-break findings are found when the rows are numbered
+    // ([`CheckedRow::rebase`]), which looks at each finding anyway.
+    let pending = unclosed.is_some() || p.has_bad_lines();
     let mut with_values = Vec::new();
     if !unnamed.is_empty() {
         for rec in p.records() {
@@ -424,7 +433,7 @@ impl Repeats {
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
             for (r, c) in rows.rows.iter_mut().enumerate() {
-                c.rebase(lines, records);
+                c.rebase(lines, records, &mut rows.pending);
                 if let Some(key) = c.key {
                     by_shard[key.shard(SHARDS)].push((p, r, key, c.line));
                 }
