@@ -115,9 +115,7 @@ impl CheckedRow {
             u.record += records;
         }
     }
-}
 
-impl CheckedRow {
     /// A record that no rule reads: the one a quote never closed, reported
     /// with that finding only.
     fn unread(line: u64) -> CheckedRow {
@@ -376,9 +374,10 @@ fn add_reading_findings(
             continue;
         }
         for f in c.findings.iter_mut().filter(|f| text::is_pending(f)) {
-            if let Some(col) = f.column {
-                f.message = reading::line_break(&rec, header, col);
-            }
+            f.message = match f.column {
+                Some(col) => reading::line_break(&rec, header, col),
+                None => "a value contains a line break inside quotes; put it on one line".into(),
+            };
         }
         if !found.is_empty() {
             c.user = None;
