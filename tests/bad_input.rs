@@ -52,10 +52,15 @@ fn empty_file() {
 #[test]
 fn binary_files() {
     let w = Work::with_tenant();
+    // An image or an archive is named for what it is (more in
+    // reading::files_that_are_not_csv_are_named); another binary file is
+    // refused for its NUL bytes.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
-    assert_refused(&verify_bytes(&w, "image.csv", png), "is not a text file");
+    assert_refused(&verify_bytes(&w, "image.csv", png), "this is a PNG image");
     let zip = b"PK\x03\x04\x14\0\0\0\x08\0users.csv";
-    assert_refused(&verify_bytes(&w, "book.xlsx", zip), "NUL byte at offset 5");
+    assert_refused(&verify_bytes(&w, "book.xlsx", zip), "this is a ZIP archive");
+    let other = b"\x7fELF\x02\x01\x01\0\0";
+    assert_refused(&verify_bytes(&w, "prog.csv", other), "NUL byte at offset 7");
 }
 
 #[test]
@@ -239,7 +244,8 @@ fn missing_file_folder_and_store() {
 }
 
 /// A quote that is never closed swallows the rest of the file into one
-/// field: a finding on that row, not a crash.
+/// field: that row's one finding, not a crash (more in
+/// reading::a_quote_never_closed_is_one_error_naming_its_lines).
 #[test]
 fn unclosed_quote() {
     let w = Work::with_tenant();
@@ -250,7 +256,10 @@ fn unclosed_quote() {
     let (code, log) = w.verify(&f, &[]);
     assert_eq!(code, 1);
     assert_eq!(log.rows, 1);
-    assert_eq!(log.findings[0].line, 2);
+    assert_eq!(
+        log.lines_columns_codes(),
+        [(2, Some("Display Name"), "unclosed_quote")]
+    );
 }
 
 /// `--annotated` or `--log` naming the input would overwrite the file while

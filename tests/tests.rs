@@ -16,6 +16,7 @@ mod logs;
 mod notify;
 mod props;
 mod protected;
+mod reading;
 mod samples;
 mod scripts;
 mod search;

@@ -156,6 +156,45 @@ fn m365_file_gives_the_expected_findings() {
     assert!(dup.message.contains("line 2"), "{}", dup.message);
 }
 
+/// `message` with the line numbers it names ("line 2", "lines 15–16")
+/// moved on by `offset`.
+fn shift_lines(message: &str, offset: u64) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find("line") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let word = if tail.starts_with("lines ") {
+            "lines "
+        } else {
+            "line "
+        };
+        if !tail.starts_with(word) {
+            out.push_str("line");
+            rest = &tail[4..];
+            continue;
+        }
+        out.push_str(word);
+        rest = &tail[word.len()..];
+        // One number, or two joined by an en dash.
+        for sep in ["", "–"] {
+            let Some(after) = rest.strip_prefix(sep) else {
+                break;
+            };
+            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 {
+                break;
+            }
+            let n: u64 = after[..digits].parse().unwrap();
+            out.push_str(sep);
+            out.push_str(&(n + offset).to_string());
+            rest = &after[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every variant of the M365 file: the same findings, line for line.
 #[test]
 fn every_encoding_and_dialect_gives_the_same_findings() {
@@ -236,12 +275,12 @@ fn every_encoding_and_dialect_gives_the_same_findings() {
             assert_eq!(
                 log.findings,
                 {
-                    // Same messages too, except where a message names a line.
+                    // Same messages too, with the lines they name moved.
                     let mut f = reference.findings.clone();
                     if offset > 0 {
                         for x in &mut f {
                             x.line += offset;
-                            x.message = x.message.replace("line 2 ", "line 3 ");
+                            x.message = shift_lines(&x.message, offset);
                         }
                     }
                     f
@@ -307,10 +346,17 @@ fn mistakes_file_reports_every_mistake_on_its_line() {
     assert_eq!(log.invalid_rows, 30);
 
     // Every code a row can produce is in the fixture. `too_long` on the User
-    // Name is not: 64 (alias) + 1 + 48 (domain) is never more than 113.
+    // Name is not: 64 (alias) + 1 + 48 (domain) is never more than 113. A
+    // quote never closed takes the rest of the file with it, so it is not
+    // one row among others: reading::a_quote_never_closed_* cover it.
     let seen: BTreeSet<&str> = log.codes().into_iter().collect();
     // Codes about the file or the batch, or that only an option turns on.
-    let file_or_batch = ["encoding", "insufficient_seats", "no_welcome_address"];
+    let file_or_batch = [
+        "encoding",
+        "insufficient_seats",
+        "no_welcome_address",
+        "unclosed_quote",
+    ];
     for code in onboard::rules::Code::ALL {
         let code = code.as_str();
         if !file_or_batch.contains(&code) {

@@ -46,7 +46,8 @@ impl HeaderMap {
         for (i, raw) in cells.iter().enumerate() {
             let cell = raw.trim_start_matches('\u{feff}').trim();
             if cell.is_empty() {
-                // Excel leaves empty header cells after the last column.
+                // Excel leaves empty header cells after the last column;
+                // whether one is over values is only known from the rows.
                 continue;
             }
             match Column::from_header(cell) {
@@ -114,6 +115,15 @@ impl HeaderMap {
     /// The column at each field position (`None`: not a template column).
     pub fn by_position(&self) -> &[Option<Column>] {
         &self.by_position
+    }
+
+    /// The positions of the header cells that are empty. Excel leaves
+    /// some after the last column, over empty columns, and they are
+    /// ignored; one over values is a warning (`rules::reading`).
+    pub fn unnamed(&self) -> Vec<usize> {
+        (0..self.cells.len())
+            .filter(|&i| self.cells[i].is_empty())
+            .collect()
     }
 
     /// Number of fields the header has.

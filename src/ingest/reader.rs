@@ -8,6 +8,13 @@
 //! again together with the next one, so the records are exactly those a
 //! sequential reader finds. Line and record numbers are relative while the
 //! pieces parse, and become absolute once every piece before them is known.
+//!
+//! A quote that is never closed makes the rest of the file one record: the
+//! pieces are joined block after block until the end of the file closes it
+//! (each join takes at least as much new text as it carries, so the work
+//! stays linear and the memory within the file's size), and the piece says
+//! where it opened ([`Piece::unclosed`]). In the header, that stops the
+//! run.
 
 use std::io::Read;
 
@@ -18,11 +25,12 @@ use super::blocks::{self, Block, BlockReader, ReadAhead};
 use super::dialect::{self, Dialect};
 use super::encoding::{self, Sniff, SniffSlot, SniffingReader, TextEncoding};
 use super::header::{HeaderMap, HeaderProblem};
-use super::records::{self, Parsed, Record};
+use super::lines::{BadLine, Unclosed};
+use super::records::{self, Decoding, Parsed, Record};
 use super::source::Source;
 use crate::columns;
 use crate::error::Error;
-use crate::rules::{Code, Finding};
+use crate::rules::Finding;
 
 /// The records of one piece of the file, numbered.
 #[derive(Debug)]
@@ -54,6 +62,24 @@ impl Piece {
         self.record_base
     }
 
+    /// The lines of the piece that are not UTF-8, numbered as
+    /// [`Piece::records`] numbers the records.
+    pub fn bad_lines(&self) -> impl Iterator<Item = BadLine> + '_ {
+        let base = self.line_base;
+        self.parsed.bad_lines().iter().map(move |b| b.moved(base))
+    }
+
+    /// Whether the piece has lines that are not UTF-8.
+    pub fn has_bad_lines(&self) -> bool {
+        !self.parsed.bad_lines().is_empty()
+    }
+
+    /// The quote that the end of the file closed, when the piece's last
+    /// record was inside one there.
+    pub fn unclosed(&self) -> Option<Unclosed> {
+        self.parsed.unclosed().map(|u| u.moved(self.line_base))
+    }
+
     /// The records, in file order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
         self.parsed
@@ -74,8 +100,16 @@ pub struct CsvInput {
     pub dialect: Dialect,
     pub header: HeaderMap,
     pub header_line: u64,
-    /// File-level warnings: encoding fallback, unknown columns.
+    /// File-level warnings: unknown columns.
     pub notices: Vec<Finding>,
+    /// The lines of the header record that are not UTF-8.
+    pub header_bad_lines: Vec<BadLine>,
+    /// In a file read as Windows-1252, the first line that needed it, and
+    /// its first byte that is not UTF-8.
+    pub windows_1252_from: Option<(u64, u8)>,
+    /// How a stretch that is not all UTF-8 is read: not at all while the
+    /// encoding is only assumed (see [`CsvInput::open_sniffing`]).
+    decoding: Decoding,
     /// The reader, until the first block after the header is needed; then
     /// it moves to a thread of its own.
     blocks: Option<BlockReader>,
@@ -120,13 +154,16 @@ impl CsvInput {
         progress: &ProgressBar,
         sizes: ReadSizes,
     ) -> Result<CsvInput, Error> {
-        Self::open_raw(source, source.open()?, sniff, progress, sizes)
+        Self::open_raw(source, source.open()?, sniff, progress, sizes, false)
     }
 
     /// Opens `source` on the assumption that it is in the encoding
     /// `assumed` says, while the bytes read are sniffed: when the reading
     /// reaches the end of the file, the sniff is in `slot`, to confirm the
-    /// assumption (or not) without reading the file twice.
+    /// assumption (or not) without reading the file twice. A line that is
+    /// not UTF-8 stops the reading with an error: whether the file is
+    /// mixed or Windows-1252 as a whole is for a sniff of the whole file to
+    /// say, and the file is then read again with the answer.
     pub fn open_sniffing(
         source: &Source,
         assumed: &Sniff,
@@ -141,6 +178,7 @@ impl CsvInput {
             assumed,
             progress,
             ReadSizes::default(),
+            true,
         )
     }
 
@@ -150,8 +188,21 @@ impl CsvInput {
         sniff: &Sniff,
         progress: &ProgressBar,
         sizes: ReadSizes,
+        assumed: bool,
     ) -> Result<CsvInput, Error> {
         let name = source.name();
+        let decoding = match (assumed, sniff.encoding) {
+            (true, _) => Decoding::Undecided,
+            (false, TextEncoding::Windows1252) => Decoding::Windows1252,
+            (false, _) => Decoding::Lines,
+        };
+        // A second look, as far as the first byte that is not UTF-8, only
+        // for a file that is Windows-1252 as a whole (its warning names that
+        // line).
+        let windows_1252_from = match (sniff.encoding, sniff.invalid_utf8_at) {
+            (TextEncoding::Windows1252, Some(at)) => Some(encoding::line_at(source, at)?),
+            _ => None,
+        };
         let raw: Box<dyn Read + Send> = Box::new(progress.wrap_read(raw));
         let text: Box<dyn Read + Send> =
             Box::new(FullReads(encoding::utf8_reader(raw, sniff.encoding)));
@@ -161,7 +212,7 @@ impl CsvInput {
             let Some(block) = blocks.next(size).map_err(|e| Error::io(&name, e))? else {
                 return Err(empty(&name));
             };
-            match read_header(&name, &block, sniff)? {
+            match read_header(&name, &block, decoding)? {
                 Some(head) => {
                     let mut rest = block.bytes;
                     rest.drain(..head.consumed);
@@ -172,6 +223,9 @@ impl CsvInput {
                         header: head.header,
                         header_line: head.line,
                         notices: head.notices,
+                        header_bad_lines: head.bad_lines,
+                        windows_1252_from,
+                        decoding,
                         blocks: Some(blocks),
                         ahead: None,
                         pending: Some(Block {
@@ -226,10 +280,11 @@ impl CsvInput {
             }
         };
         let bytes = &block.bytes;
-        let delimiter = self.dialect.delimiter;
+        let (delimiter, decoding) = (self.dialect.delimiter, self.decoding);
         let parse = |r: &std::ops::Range<usize>| {
             let at_eof = block.last && r.end == bytes.len();
-            let parsed = records::parse(&bytes[r.clone()], delimiter, at_eof, usize::MAX)?;
+            let parsed =
+                records::parse_in(&bytes[r.clone()], decoding, delimiter, at_eof, usize::MAX);
             let piece = Piece {
                 parsed,
                 line_base: 0,
@@ -237,14 +292,10 @@ impl CsvInput {
             };
             // A piece that ended inside a quoted field is parsed again.
             let checked = piece.parsed.complete.then(|| check(&piece));
-            Ok((piece, checked))
+            (piece, checked)
         };
         let mut ranges = blocks::pieces(bytes, self.sizes.piece);
-        let mut parsed = ranges
-            .par_iter()
-            .map(parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| not_utf8(&self.name, e))?;
+        let mut parsed: Vec<_> = ranges.par_iter().map(parse).collect();
 
         // A piece that ended inside a quoted field is joined to the next
         // piece, then if need be to the rest of the block; what is still
@@ -265,9 +316,12 @@ impl CsvInput {
             ranges[i].end = ranges[join - 1].end;
             ranges.drain(i + 1..join);
             parsed.drain(i + 1..join);
-            parsed[i] = parse(&ranges[i]).map_err(|e| not_utf8(&self.name, e))?;
+            parsed[i] = parse(&ranges[i]);
         }
 
+        if parsed.iter().any(|(p, _)| p.parsed.undecided) {
+            return Err(undecided(&self.name));
+        }
         let pieces = parsed
             .into_iter()
             .filter_map(|(mut piece, checked)| {
@@ -304,6 +358,7 @@ struct Head {
     header: HeaderMap,
     line: u64,
     notices: Vec<Finding>,
+    bad_lines: Vec<BadLine>,
     /// Bytes of the block up to the end of the header record.
     consumed: usize,
     /// Line breaks in those bytes.
@@ -312,7 +367,7 @@ struct Head {
 
 /// Reads the header from the first block; `None` when the header record
 /// does not end in it.
-fn read_header(name: &str, block: &Block, sniff: &Sniff) -> Result<Option<Head>, Error> {
+fn read_header(name: &str, block: &Block, decoding: Decoding) -> Result<Option<Head>, Error> {
     let bytes = &block.bytes;
     let version_line = dialect::is_version_line(bytes);
     let skipped = match version_line {
@@ -320,8 +375,10 @@ fn read_header(name: &str, block: &Block, sniff: &Sniff) -> Result<Option<Head>,
         false => 0,
     };
     let delimiter = dialect::detect_delimiter(&bytes[skipped..]);
-    let parsed = records::parse(&bytes[skipped..], delimiter, block.last, 1)
-        .map_err(|e| not_utf8(name, e))?;
+    let parsed = records::parse_in(&bytes[skipped..], decoding, delimiter, block.last, 1);
+    if parsed.undecided {
+        return Err(undecided(name));
+    }
     let Some((line, cells)) = parsed.get(0) else {
         return match block.last {
             true => Err(empty(name)),
@@ -330,19 +387,12 @@ fn read_header(name: &str, block: &Block, sniff: &Sniff) -> Result<Option<Head>,
     };
     let version_breaks = records::count_breaks(bytes, 0..skipped);
     let header_line = version_breaks + line;
-    let cell_refs: Vec<&str> = cells.iter().collect();
-    let (header, mut notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
-        .map_err(|p| header_error(name, header_line, p))?;
-    if sniff.encoding == TextEncoding::Windows1252 {
-        let at = sniff.invalid_utf8_at.unwrap_or(0);
-        notices.insert(
-            0,
-            Finding::warning(Code::Encoding, 0, 0, None).message(format!(
-                "the file is not valid UTF-8 (byte offset {at}); it was read as Windows-1252. \
-                 Check accented letters, or save it from Excel as \"CSV UTF-8\""
-            )),
-        );
+    if let Some(open) = parsed.unclosed() {
+        return Err(unclosed_header(name, open.moved(version_breaks)));
     }
+    let cell_refs: Vec<&str> = cells.iter().collect();
+    let (header, notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
+        .map_err(|p| header_error(name, header_line, p))?;
     let consumed = skipped + parsed.consumed;
     Ok(Some(Head {
         dialect: Dialect {
@@ -352,6 +402,11 @@ fn read_header(name: &str, block: &Block, sniff: &Sniff) -> Result<Option<Head>,
         header,
         line: header_line,
         notices,
+        bad_lines: parsed
+            .bad_lines()
+            .iter()
+            .map(|b| b.moved(version_breaks))
+            .collect(),
         consumed,
         breaks: records::count_breaks(bytes, 0..consumed),
     }))
@@ -367,10 +422,35 @@ fn empty(name: &str) -> Error {
     )
 }
 
-fn not_utf8(name: &str, e: simdutf8::compat::Utf8Error) -> Error {
+/// Why a reading on an assumed encoding stopped (the caller sniffs the
+/// whole file and reads it again).
+fn undecided(name: &str) -> Error {
     Error::input(
         name,
-        format!("cannot be read as CSV: the decoded text is not UTF-8 ({e})"),
+        "has lines that are not UTF-8; it is read again once its encoding is known",
+    )
+}
+
+/// A header whose quote is never closed: the whole file would be one
+/// header cell.
+fn unclosed_header(name: &str, open: Unclosed) -> Error {
+    let lines = match open.last_line > open.line {
+        true => format!(
+            "lines {}–{} were read as one header cell",
+            open.line, open.last_line
+        ),
+        false => format!("the rest of line {} was read as one header cell", open.line),
+    };
+    Error::input(
+        name,
+        format!(
+            "line {}: the quote that opens column {} of the header is never closed; {lines}\n  \
+             fix: close the quote, or remove it (header cells need no quotes)\n  expected \
+             header: {}",
+            open.line,
+            open.field + 1,
+            columns::template_header()
+        ),
     )
 }
 

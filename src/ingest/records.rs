@@ -29,11 +29,22 @@
 //! Excel's "CSV (Macintosh)"), or a CRLF; the line of a record is the number
 //! of line breaks before its first byte, plus one. Blank lines, and records
 //! whose every cell is blank (",,,"), are skipped and not counted.
+//!
+//! A stretch is validated as UTF-8 in one go; only one that is not takes
+//! a slow path ([`Decoding`]): in a file read as UTF-8, [`super::lines`]
+//! decodes its lines that are not UTF-8 one by one and says where they are
+//! ([`Parsed::bad_lines`]); in one that is Windows-1252 as a whole, it is
+//! decoded in one go (line by line only to report a byte Windows-1252
+//! leaves undefined); while the encoding is only assumed, it is not parsed
+//! at all. The last record of a file that ends inside a quoted field is
+//! still a record (the end of the file closes it, as the csv crate does),
+//! and [`Parsed::unclosed`] says where that quote opened.
 
-use simdutf8::compat::Utf8Error;
 use std::ops::Range;
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
+
+use super::lines::{self, BadLine, Unclosed};
 
 /// One record's fields, borrowed from a parsed stretch.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +129,12 @@ pub struct Parsed {
     /// on past it): the records are then incomplete and must be parsed again
     /// from a longer stretch.
     pub complete: bool,
+    /// The lines of the bytes consumed that are not UTF-8, in order.
+    bad: Vec<BadLine>,
+    /// The quote the end of the file closed, in the last record.
+    unclosed: Option<Unclosed>,
+    /// The stretch was not parsed (see [`Decoding::Undecided`]).
+    pub undecided: bool,
 }
 
 impl Parsed {
@@ -141,6 +158,17 @@ impl Parsed {
         self.spans.iter().map(|s| self.record(s))
     }
 
+    /// The lines that are not UTF-8 (lines relative to the stretch).
+    pub fn bad_lines(&self) -> &[BadLine] {
+        &self.bad
+    }
+
+    /// Where the quote opened that the end of the file closed, when the
+    /// last record was still inside a quoted field there.
+    pub fn unclosed(&self) -> Option<Unclosed> {
+        self.unclosed
+    }
+
     fn record(&self, s: &Span) -> (u64, Fields<'_>) {
         let text = match s.in_place {
             true => &self.text,
@@ -155,19 +183,84 @@ impl Parsed {
 }
 
 /// Parses the records of `bytes`, which must start at the start of a record
-/// (or at line breaks before one) and be UTF-8. With `at_eof`, the end of
-/// `bytes` is the end of the file and closes any open record, as the csv
-/// crate does; otherwise a record still open there leaves the result
-/// incomplete. Stops after `max_records` records.
-pub fn parse(
+/// (or at line breaks before one). Lines that are not UTF-8 are decoded and
+/// reported (see the module docs). With `at_eof`, the end of `bytes` is the
+/// end of the file and closes any open record, as the csv crate does;
+/// otherwise a record still open there leaves the result incomplete. Stops
+/// after `max_records` records.
+pub fn parse(bytes: &[u8], delimiter: u8, at_eof: bool, max_records: usize) -> Parsed {
+    parse_in(bytes, Decoding::Lines, delimiter, at_eof, max_records)
+}
+
+/// What is done with a stretch that is not all UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// Its lines that are not UTF-8 are decoded one by one and reported:
+    /// a file read as UTF-8.
+    Lines,
+    /// It is decoded as Windows-1252 in one go (a file that is
+    /// Windows-1252 as a whole), unless it holds a byte Windows-1252 leaves
+    /// undefined: then line by line, to report it.
+    Windows1252,
+    /// It is not parsed ([`Parsed::undecided`]): the encoding is only
+    /// assumed, and only a sniff of the whole file can tell how to read it.
+    Undecided,
+}
+
+/// [`parse`], with a stretch that is not all UTF-8 read as `decoding` says.
+pub fn parse_in(
     bytes: &[u8],
+    decoding: Decoding,
     delimiter: u8,
     at_eof: bool,
     max_records: usize,
-) -> Result<Parsed, Utf8Error> {
+) -> Parsed {
     // Validated with SIMD, then copied: String::from_utf8 would validate
     // again, a byte at a time for text that is not ASCII.
-    let text = simdutf8::compat::from_utf8(bytes)?.to_owned();
+    let (text, transcoded) = match simdutf8::compat::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), None),
+        Err(_) if decoding == Decoding::Undecided => {
+            return Parsed {
+                undecided: true,
+                complete: true,
+                ..Parsed::default()
+            };
+        }
+        // In a file that is Windows-1252 as a whole, the lines that are
+        // UTF-8 are ASCII: decoding all of it is decoding them one by one,
+        // and a byte is a character (what was consumed is counted in
+        // characters).
+        Err(_) if decoding == Decoding::Windows1252 && !lines::has_undefined(bytes) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            let mut text = text.into_owned();
+            // The decoder makes room for the worst case, three times the
+            // bytes, and the pieces of three blocks are alive at a time.
+            text.shrink_to_fit();
+            let mut parsed = parse_text(text, delimiter, at_eof, max_records);
+            parsed.consumed = parsed
+                .text
+                .get(..parsed.consumed)
+                .map_or(0, |t| t.chars().count());
+            return parsed;
+        }
+        Err(e) => {
+            let mut t = lines::transcode(bytes, delimiter, e.valid_up_to());
+            (std::mem::take(&mut t.text), Some(t))
+        }
+    };
+    let mut parsed = parse_text(text, delimiter, at_eof, max_records);
+    if let Some(t) = transcoded {
+        // What was consumed of the text, in the bytes, and only the lines
+        // it holds (the header is parsed alone from a whole block).
+        parsed.consumed = t.byte_position(parsed.consumed);
+        let consumed = parsed.consumed;
+        parsed.bad = t.within(consumed);
+    }
+    parsed
+}
+
+/// Parses UTF-8 text with the csv-core reader of this thread.
+fn parse_text(text: String, delimiter: u8, at_eof: bool, max_records: usize) -> Parsed {
     CORE.with_borrow_mut(|cores| {
         let core = match cores.iter_mut().find(|(d, _)| *d == delimiter) {
             Some((_, core)) => core,
@@ -225,7 +318,7 @@ fn parse_with(
     text: String,
     at_eof: bool,
     max_records: usize,
-) -> Result<Parsed, Utf8Error> {
+) -> Parsed {
     let bytes = text.as_bytes();
     // What csv-core unquotes, `out_len` bytes of it so far; it grows
     // (doubling) when csv-core fills it, and is never zeroed twice.
@@ -241,6 +334,7 @@ fn parse_with(
     let (mut counted, mut breaks) = (0, 0);
     let mut complete = true;
     let mut first_call = true;
+    let mut unclosed = None;
 
     while spans.len() < max_records {
         while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
@@ -284,6 +378,7 @@ fn parse_with(
             continue;
         }
         bounds.truncate(first);
+        let rec_start = pos;
         let rec_out = out_len;
         let mut ends_len = 0;
         let done = loop {
@@ -313,7 +408,10 @@ fn parse_with(
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::InputEmpty if pos < bytes.len() => {}
                 ReadRecordResult::InputEmpty if at_eof => {
-                    // The end of the file closes the open record.
+                    // The end of the file closes the open record; when that
+                    // is inside quotes, the rules say where they opened (a
+                    // rare path: the last record of a file only).
+                    unclosed = lines::unclosed(bytes, rec_start, breaks + 1, delimiter);
                     if ends_len == rec_ends.len() {
                         rec_ends.resize(rec_ends.len() * 2, 0);
                     }
@@ -339,6 +437,8 @@ fn parse_with(
             start = end;
         }
         if fields_are_blank(&out[rec_out..out_len], &bounds[first..]) {
+            // A quote never closed over nothing but blanks loses nothing.
+            unclosed = None;
             bounds.truncate(first);
             out_len = rec_out;
             continue;
@@ -352,15 +452,24 @@ fn parse_with(
     }
     breaks += count_breaks(bytes, counted..pos);
     out.truncate(out_len);
-    Ok(Parsed {
-        unquoted: simdutf8::compat::from_utf8(&out)?.to_owned(),
+    // csv-core only takes ASCII quotes out of UTF-8 text: what is left is
+    // UTF-8.
+    let unquoted = match simdutf8::basic::from_utf8(&out) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(&out).into_owned(),
+    };
+    Parsed {
+        unquoted,
         text,
         bounds,
         spans,
         breaks,
         consumed: pos,
         complete,
-    })
+        bad: Vec::new(),
+        unclosed: unclosed.filter(|_| complete),
+        undecided: false,
+    }
 }
 
 /// The delimiters and quotes of `line`, eight bytes at a time: a word's
@@ -492,7 +601,7 @@ mod tests {
     use super::*;
 
     fn records(data: &str) -> Vec<(u64, Vec<String>)> {
-        let p = parse(data.as_bytes(), b',', true, usize::MAX).unwrap();
+        let p = parse(data.as_bytes(), b',', true, usize::MAX);
         assert!(p.complete);
         p.iter()
             .map(|(line, f)| (line, f.iter().map(str::to_string).collect()))
@@ -535,27 +644,74 @@ mod tests {
 
     #[test]
     fn a_stretch_ending_inside_quotes_is_incomplete() {
-        let p = parse(b"a,b\n\"open\n", b',', false, usize::MAX).unwrap();
+        let p = parse(b"a,b\n\"open\n", b',', false, usize::MAX);
         assert!(!p.complete);
         assert_eq!(p.len(), 1);
-        let p = parse(b"a,b\n\"closed\"\n", b',', false, usize::MAX).unwrap();
+        let p = parse(b"a,b\n\"closed\"\n", b',', false, usize::MAX);
         assert!(p.complete);
         assert_eq!(p.len(), 2);
         // At the end of the file, the open quote runs to the end.
-        let p = parse(b"a,b\n\"open\n", b',', true, usize::MAX).unwrap();
+        let p = parse(b"a,b\n\"open\n", b',', true, usize::MAX);
         assert!(p.complete);
         assert_eq!(p.get(1).unwrap().1.get(0), Some("open\n"));
     }
 
     #[test]
+    fn lines_that_are_not_utf8_are_decoded_and_reported() {
+        let bytes = b"h1,h2\r\nJos\xE9,x\r\n\"a\nb\xFC\",y\r\nZo\xC3\xAB,z\r\n";
+        let p = parse(bytes, b',', true, usize::MAX);
+        let fields: Vec<Vec<&str>> = p.iter().map(|(_, f)| f.iter().collect()).collect();
+        assert_eq!(fields[1], ["José", "x"]);
+        assert_eq!(fields[2], ["a\nbü", "y"]);
+        assert_eq!(fields[3], ["Zoë", "z"]);
+        let bad: Vec<(u64, u64, u8, u64)> = p
+            .bad_lines()
+            .iter()
+            .map(|b| (b.line, b.record_line, b.first.byte, b.first.char))
+            .collect();
+        assert_eq!(bad, [(2, 2, 0xE9, 4), (4, 3, 0xFC, 2)]);
+        assert_eq!(p.consumed, bytes.len());
+        // Parsed one record at a time, what was consumed is counted in the
+        // bytes, and only its lines are reported.
+        let p = parse(&bytes[7..], b',', false, 1);
+        assert_eq!(p.consumed, b"Jos\xE9,x\r".len());
+        assert_eq!(p.bad_lines().len(), 1);
+    }
+
+    #[test]
+    fn the_end_of_the_file_inside_quotes_is_reported() {
+        let p = parse(b"a,b\r\nc,\"d\r\ne,f\r\n\r\n", b',', true, usize::MAX);
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p.unclosed(),
+            Some(Unclosed {
+                record_line: 2,
+                line: 2,
+                field: 1,
+                last_line: 3
+            })
+        );
+        // Not at the end of the file: incomplete, nothing reported yet.
+        let p = parse(b"a,b\r\nc,\"d\r\n", b',', false, usize::MAX);
+        assert!(!p.complete);
+        assert_eq!(p.unclosed(), None);
+        // Closed at the end, or a blank value: nothing to report.
+        assert_eq!(parse(b"a,\"b\"", b',', true, usize::MAX).unclosed(), None);
+        assert_eq!(
+            parse(b"a\r\n\"\r\n", b',', true, usize::MAX).unclosed(),
+            None
+        );
+    }
+
+    #[test]
     fn a_bom_inside_the_text_is_data() {
-        let p = parse("\u{feff}a,b\n".as_bytes(), b',', true, usize::MAX).unwrap();
+        let p = parse("\u{feff}a,b\n".as_bytes(), b',', true, usize::MAX);
         assert_eq!(p.get(0).unwrap().1.get(0), Some("\u{feff}a"));
     }
 
     #[test]
     fn stops_after_max_records() {
-        let p = parse(b"\n\nh1,h2\r\na,b\r\n", b',', false, 1).unwrap();
+        let p = parse(b"\n\nh1,h2\r\na,b\r\n", b',', false, 1);
         assert_eq!(p.len(), 1);
         assert_eq!(p.get(0).unwrap().0, 3);
         // Up to the CR that ended it; the LF is left for the next record.
@@ -618,7 +774,7 @@ mod tests {
             let d = char::from(delimiter).to_string();
             let end = if crlf { "\r\n" } else { "\n" };
             let text: String = rows.iter().map(|r| r.join(&d) + end).collect();
-            let p = parse(text.as_bytes(), delimiter, true, usize::MAX).unwrap();
+            let p = parse(text.as_bytes(), delimiter, true, usize::MAX);
             let got: Vec<Vec<String>> =
                 p.iter().map(|(_, f)| f.iter().map(str::to_string).collect()).collect();
             proptest::prop_assert_eq!(got, csv_crate_records(&text, delimiter));
@@ -635,7 +791,7 @@ mod tests {
             text in "[ab é,;\t\"\r\n]{0,60}",
             delimiter in proptest::sample::select(vec![b',', b';', b'\t']),
         ) {
-            let p = parse(text.as_bytes(), delimiter, true, usize::MAX).unwrap();
+            let p = parse(text.as_bytes(), delimiter, true, usize::MAX);
             proptest::prop_assert!(p.complete);
             let got: Vec<(u64, Vec<String>)> = p
                 .iter()
@@ -652,7 +808,7 @@ mod tests {
     #[test]
     fn lines_with_no_or_simple_quotes_are_read_in_place() {
         let text = "a,,b c,\r\n\"q, r\",s,\"\"\n\"x\"\"y\",z\n";
-        let p = parse(text.as_bytes(), b',', true, usize::MAX).unwrap();
+        let p = parse(text.as_bytes(), b',', true, usize::MAX);
         let (_, f) = p.get(0).unwrap();
         assert_eq!(f.iter().collect::<Vec<_>>(), ["a", "", "b c", ""]);
         assert_eq!(f.text(), "a,,b c,");

@@ -280,9 +280,11 @@ pub struct Annotate<'a> {
 /// bytes announce (a BOM, else UTF-8) while the bytes it reads are sniffed
 /// (is the whole file UTF-8, is there a NUL byte; the digest for a
 /// commit). The annotated copy is staged beside its place and only kept
-/// once the sniff agrees. When it does not (a file without BOM that is not
-/// UTF-8 is Windows-1252), the verification runs again with the right
-/// encoding; a NUL byte refuses the file as before.
+/// once the sniff agrees. When it does not, the verification runs again
+/// with the right encoding: a file that is Windows-1252 as a whole, or a
+/// mixed one (UTF-8 with lines that are not, which stop the first reading,
+/// since only the whole file tells which it is); a NUL byte refuses the
+/// file as before.
 pub fn verify_file(
     progress: &Progress,
     args: &BatchOptions,
@@ -306,7 +308,7 @@ pub fn verify_file(
     // A first attempt on a wrong assumption is dropped with its copy.
     let (sniff, (outcome, annotated)) = match (sniff, first) {
         (Err(refused), _) => return Err(refused),
-        (Ok(sniff), first) if sniff.encoding == guess => (sniff, first?),
+        (Ok(sniff), first) if sniff.encoding == guess && !sniff.is_mixed() => (sniff, first?),
         (Ok(sniff), _) => {
             let mut input = CsvInput::open(&source, &sniff, &bar)?;
             let outcome = verify_input(&mut input, plan, keep_users, annotate)?;

@@ -6,7 +6,9 @@
 //! so Excel in the administrator's locale opens it as it opened the input.
 //! Passwords are not copied: the Password cells are emptied and the row says
 //! so, because this file is a log and logs never hold passwords. An empty
-//! Password means "generate one" on the next run.
+//! Password means "generate one" on the next run. A row whose quote was
+//! never closed holds the rest of the file, other rows' passwords with it,
+//! from the cell where the quote opened: those cells are emptied too.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,7 +17,7 @@ use std::path::Path;
 use crate::columns::Column;
 use crate::error::{Error, Result};
 use crate::ingest::{HeaderMap, Record};
-use crate::rules::Finding;
+use crate::rules::{Code, Finding};
 
 /// Writes the annotated copy row by row during verification.
 pub struct AnnotatedWriter {
@@ -26,6 +28,7 @@ pub struct AnnotatedWriter {
     password: Option<usize>,
     /// Fields in the header.
     width: usize,
+    header: HeaderMap,
 }
 
 /// The text of a row's Verification cell.
@@ -90,6 +93,7 @@ impl AnnotatedWriter {
             old,
             password: header.position(Column::Password),
             width: header.width(),
+            header: header.clone(),
         })
     }
 
@@ -108,16 +112,33 @@ impl AnnotatedWriter {
                 (p + shift.min(0)..=p + shift.max(0)).contains(&i)
             })
         };
+        // Where a quote that was never closed opened (the first cell when
+        // its column is not a template column).
+        let unclosed = findings
+            .iter()
+            .find(|f| f.code == Code::UnclosedQuote)
+            .map(|f| f.column.and_then(|c| self.header.position(c)).unwrap_or(0));
+        let mut swallowed = false;
         for i in (0..rec.fields.len()).filter(|i| Some(*i) != self.old) {
             let v = rec.fields.get(i).unwrap_or("");
-            if may_hold_password(i) && !v.trim().is_empty() {
+            if unclosed.is_some_and(|u| i >= u) && !v.trim().is_empty() {
+                swallowed = true;
+                cells.push("");
+            } else if may_hold_password(i) && !v.trim().is_empty() {
                 password_removed = true;
                 cells.push("");
             } else {
                 cells.push(v);
             }
         }
-        let note = describe(findings, password_removed);
+        let mut note = describe(findings, password_removed);
+        if swallowed {
+            note.push_str(
+                "; note: the text from the quote that is never closed on was removed from this \
+                 copy (it holds the rest of the file, passwords with it); fix the quote in the \
+                 original file",
+            );
+        }
         cells.push(&note);
         self.w
             .write_record(&cells)

@@ -64,6 +64,7 @@ codes! {
     PasswordContainsUsername => "password_contains_username",
     InvalidValue => "invalid_value",
     FieldCount => "field_count",
+    UnclosedQuote => "unclosed_quote",
     TrimmedSpaces => "trimmed_spaces",
     UnknownColumn => "unknown_column",
     Encoding => "encoding",

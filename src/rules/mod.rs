@@ -10,6 +10,7 @@ pub mod contact;
 pub mod finding;
 pub mod location;
 pub mod password;
+pub mod reading;
 pub mod row;
 pub mod sign_in;
 pub mod tenant;

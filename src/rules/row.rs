@@ -135,7 +135,7 @@ mod tests {
             ("\"adele\";\"Adèle Vance\"", b';', true),
         ];
         for (text, delimiter, clean) in cases {
-            let p = parse(text.as_bytes(), delimiter, true, usize::MAX).unwrap();
+            let p = parse(text.as_bytes(), delimiter, true, usize::MAX);
             let (line, fields) = p.get(0).unwrap();
             assert_eq!(fields.len(), 2, "{text:?}");
             let row = Row::new(line, 1, fields, &header);

@@ -78,6 +78,12 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether `f` is a line-break finding whose message is still to be
+/// written (after the piece is numbered).
+pub fn is_pending(f: &Finding) -> bool {
+    f.code == Code::ControlChars && f.message.is_empty()
+}
+
 fn check_value(row: &Row, col: Column, value: &str, out: &mut Vec<Finding>) {
     if let Some(max) = col.max_len() {
         // Fast path: byte length bounds character count from above.
@@ -99,7 +105,13 @@ fn check_value(row: &Row, col: Column, value: &str, out: &mut Vec<Finding>) {
     } else {
         value.chars().find(|&c| is_control(c))
     };
-    if let Some(c) = control {
+    if control.is_some() && value.contains(['\r', '\n']) {
+        // A line break (it can only be inside quotes) is described in
+        // words with the lines the value spans, which are only known once
+        // the piece is numbered: the message is left to
+        // `reading::line_break` (see `is_pending`).
+        out.push(row.error(Code::ControlChars, col).value(value));
+    } else if let Some(c) = control {
         out.push(
             row.error(Code::ControlChars, col)
                 .message(format!(

@@ -9,6 +9,13 @@
 //! on all cores: each shard sees its names in file order, so "the first
 //! line" of a duplicate is always the earliest one. Then it counts and
 //! reports the block, while the next block is already being parsed.
+//!
+//! What reading found (lines that are not UTF-8, a quote never closed) and
+//! the line-break findings become findings there too, once the block's
+//! lines are numbered, since their messages name lines
+//! ([`super::reading`]). A file that is Windows-1252 as a whole gets one
+//! warning and errors only for bytes Windows-1252 does not define; in any
+//! other file each line that is not UTF-8 is an error.
 
 use std::sync::mpsc;
 
@@ -20,10 +27,10 @@ use super::finding::{Code, Finding, Severity};
 use super::row::Row;
 use super::tenant::TenantView;
 use super::upn_index::{DuplicateIndex, Existing, UpnKey};
-use super::{contact, location, password, sign_in, text, username};
+use super::{contact, location, password, reading, sign_in, text, username};
 use crate::columns::Column;
 use crate::error::Result;
-use crate::ingest::{CsvInput, HeaderMap, Piece, Record};
+use crate::ingest::{CsvInput, HeaderMap, Piece, Record, TextEncoding};
 
 /// The verification log's data (SPEC §6).
 #[derive(Debug, Clone, Serialize)]
@@ -63,7 +70,19 @@ pub struct Outcome {
 }
 
 /// A block's pieces with the rows' checks, piece by piece.
-type Checked = (Vec<Piece>, Vec<Vec<CheckedRow>>);
+type Checked = (Vec<Piece>, Vec<CheckedPiece>);
+
+/// What one piece's checks produced.
+struct CheckedPiece {
+    rows: Vec<CheckedRow>,
+    /// Findings are to be made or finished once the piece is numbered:
+    /// it has lines that are not UTF-8, or a quote never closed, or (found
+    /// as the rows are numbered) a line-break finding (see [`reading`]).
+    pending: bool,
+    /// Each column without a header that has a value in the piece: its
+    /// position, and the (relative) line of the first.
+    unnamed: Vec<(usize, u64)>,
+}
 
 /// What one row's checks produced.
 struct CheckedRow {
@@ -82,17 +101,83 @@ struct CheckedRow {
 
 impl CheckedRow {
     /// Moves the row's numbers on by the lines and records before its
-    /// piece.
-    fn rebase(&mut self, lines: u64, records: u64) {
+    /// piece; sets `pending` when a finding's message is still to be
+    /// written (it names lines: [`add_reading_findings`]).
+    fn rebase(&mut self, lines: u64, records: u64, pending: &mut bool) {
         self.line += lines;
         for f in &mut self.findings {
             f.line += lines;
             f.record += records;
+            *pending |= text::is_pending(f);
         }
         if let Some(u) = &mut self.user {
             u.line += lines;
             u.record += records;
         }
+    }
+
+    /// A record that no rule reads: the one a quote never closed, reported
+    /// with that finding only.
+    fn unread(line: u64) -> CheckedRow {
+        CheckedRow {
+            line,
+            findings: Vec::new(),
+            user_name_end: 0,
+            key: None,
+            existing: None,
+            user: None,
+        }
+    }
+}
+
+/// The checks of one piece, on the core that parsed it.
+fn check_piece(
+    p: &Piece,
+    header: &HeaderMap,
+    tenant: &TenantView,
+    keep: bool,
+    unnamed: &[usize],
+) -> CheckedPiece {
+    let unclosed = p.unclosed().map(|u| u.record_line);
+    let rows: Vec<CheckedRow> = match unclosed {
+        None => p
+            .records()
+            .map(|rec| check_row(&rec, header, tenant, keep))
+            .collect(),
+        // The last record of the file; the others as always.
+        Some(line) => p
+            .records()
+            .map(|rec| match rec.line == line {
+                true => CheckedRow::unread(rec.line),
+                false => check_row(&rec, header, tenant, keep),
+            })
+            .collect(),
+    };
+    // Line-break findings are found when the rows are numbered
+    // ([`CheckedRow::rebase`]), which looks at each finding anyway.
+    let pending = unclosed.is_some() || p.has_bad_lines();
+    let mut with_values = Vec::new();
+    if !unnamed.is_empty() {
+        for rec in p.records() {
+            // A ragged row's values are not under the header's cells.
+            if rec.fields.len() != header.width() || unclosed == Some(rec.line) {
+                continue;
+            }
+            for &i in unnamed {
+                let has_value = rec.fields.get(i).is_some_and(|v| !v.trim().is_empty());
+                if has_value && !with_values.iter().any(|&(j, _)| j == i) {
+                    with_values.push((i, rec.line));
+                }
+            }
+            if with_values.len() == unnamed.len() {
+                break;
+            }
+        }
+    }
+    CheckedPiece {
+        rows,
+        pending,
+        unnamed: with_values,
     }
 }
 
@@ -183,11 +268,26 @@ fn run_with(
     mut on_row: Option<impl FnMut(&Record<'_>, &[Finding]) -> Result<()>>,
 ) -> Result<Outcome> {
     let mut log = empty_log(input);
+    let windows_1252 = input.encoding == TextEncoding::Windows1252;
+    if let Some((line, byte)) = input.windows_1252_from {
+        log.push_batch_finding(reading::windows_1252(line, byte));
+    }
     for f in input.notices.drain(..) {
         log.push_batch_finding(f);
     }
+    let header_line = input.header_line;
+    for bad in std::mem::take(&mut input.header_bad_lines) {
+        if let Some(f) = reading::bad_line(&bad, None, &input.header, header_line, windows_1252) {
+            log.push_batch_finding(f);
+        }
+    }
+    // The file-level findings end here; the warnings about columns with
+    // values and no header go here too, once the whole file is read.
+    let file_level = log.findings.len();
+    let mut unnamed_first: Vec<(usize, u64)> = Vec::new();
     let mut users = Vec::new();
     let header = input.header.clone();
+    let unnamed = header.unnamed();
 
     // The reader stays at most one block ahead of the thread that counts
     // and writes, so memory holds about three blocks whatever the size of
@@ -195,15 +295,12 @@ fn run_with(
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<Result<Checked>>(1);
         let header = &header;
+        let unnamed = &unnamed;
         scope.spawn(move || {
             loop {
                 // Each piece is checked by the core that parsed it.
-                let check = |p: &Piece| -> Vec<CheckedRow> {
-                    p.records()
-                        .map(|rec| check_row(&rec, header, tenant, keep_users))
-                        .collect()
-                };
-                let (pieces, rows): (Vec<Piece>, Vec<Vec<CheckedRow>>) =
+                let check = |p: &Piece| check_piece(p, header, tenant, keep_users, unnamed);
+                let (pieces, rows): (Vec<Piece>, Vec<CheckedPiece>) =
                     match input.next_checked(check) {
                         Ok(Some(checked)) => checked.into_iter().unzip(),
                         Ok(None) => break,
@@ -224,7 +321,17 @@ fn run_with(
         for block in rx {
             let (pieces, mut rows) = block?;
             repeats.check(&pieces, &mut rows, header);
-            for (piece, rows) in pieces.iter().zip(rows) {
+            for (piece, checked) in pieces.iter().zip(rows.iter_mut()) {
+                if checked.pending {
+                    add_reading_findings(piece, &mut checked.rows, header, windows_1252);
+                }
+                for &(i, line) in &checked.unnamed {
+                    if !unnamed_first.iter().any(|&(j, _)| j == i) {
+                        unnamed_first.push((i, line + piece.line_base()));
+                    }
+                }
+            }
+            for (piece, CheckedPiece { rows, .. }) in pieces.iter().zip(rows) {
                 if let Some(on_row) = on_row.as_mut() {
                     for (rec, c) in piece.records().zip(&rows) {
                         on_row(&rec, &c.findings)?;
@@ -239,7 +346,52 @@ fn run_with(
         }
         Ok(())
     })?;
+    // Once each, in the order of the columns.
+    unnamed_first.sort_unstable();
+    let warnings: Vec<Finding> = unnamed_first
+        .into_iter()
+        .map(|(i, line)| reading::unnamed_column(i, line, header_line))
+        .collect();
+    log.warnings += warnings.len() as u64;
+    log.findings.splice(file_level..file_level, warnings);
     Ok(Outcome { log, users })
+}
+
+/// The findings of a numbered piece about how it read: each record a quote
+/// never closed gets that finding alone; a record with lines that are not
+/// UTF-8 gets theirs first; line-break findings get their messages.
+fn add_reading_findings(
+    piece: &Piece,
+    rows: &mut [CheckedRow],
+    header: &HeaderMap,
+    windows_1252: bool,
+) {
+    let unclosed = piece.unclosed();
+    let mut bad = piece.bad_lines().peekable();
+    for (rec, c) in piece.records().zip(rows.iter_mut()) {
+        let mut found = Vec::new();
+        // Lines of blank records, which are skipped, are passed over.
+        while let Some(b) = bad.next_if(|b| b.record_line <= rec.line) {
+            if b.record_line == rec.line {
+                found.extend(reading::bad_line(&b, Some(&rec), header, 0, windows_1252));
+            }
+        }
+        if let Some(open) = unclosed.filter(|u| u.record_line == rec.line) {
+            c.findings = vec![reading::unclosed_quote(&open, &rec, header)];
+            c.user = None;
+            continue;
+        }
+        for f in c.findings.iter_mut().filter(|f| text::is_pending(f)) {
+            f.message = match f.column {
+                Some(col) => reading::line_break(&rec, header, col),
+                None => "a value contains a line break inside quotes; put it on one line".into(),
+            };
+        }
+        if !found.is_empty() {
+            c.user = None;
+            c.findings.splice(0..0, found);
+        }
+    }
 }
 
 /// The log of `input` before any record.
@@ -280,15 +432,15 @@ impl Default for Repeats {
 impl Repeats {
     /// Adds the cross-row findings (repeats in the file, existing users of
     /// the tenant) to the rows of one block, the next in file order.
-    fn check(&mut self, pieces: &[Piece], rows: &mut [Vec<CheckedRow>], header: &HeaderMap) {
+    fn check(&mut self, pieces: &[Piece], rows: &mut [CheckedPiece], header: &HeaderMap) {
         // (piece, row, key, line) of each name, by shard, in file order;
         // on the way, the rows' numbers move on from their piece's start to
         // the file's.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
-            for (r, c) in rows.iter_mut().enumerate() {
-                c.rebase(lines, records);
+            for (r, c) in rows.rows.iter_mut().enumerate() {
+                c.rebase(lines, records, &mut rows.pending);
                 if let Some(key) = c.key {
                     by_shard[key.shard(SHARDS)].push((p, r, key, c.line));
                 }
@@ -312,10 +464,10 @@ impl Repeats {
         let mut repeats = repeats.into_iter().peekable();
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let has_repeats = repeats.peek().is_some_and(|&(rp, _, _)| rp == p);
-            if !has_repeats && rows.iter().all(|c| c.existing.is_none()) {
+            if !has_repeats && rows.rows.iter().all(|c| c.existing.is_none()) {
                 continue;
             }
-            for (r, (rec, c)) in piece.records().zip(rows.iter_mut()).enumerate() {
+            for (r, (rec, c)) in piece.records().zip(rows.rows.iter_mut()).enumerate() {
                 let first = repeats
                     .next_if(|&(rp, rr, _)| (rp, rr) == (p, r))
                     .map(|(_, _, first)| first);
