@@ -11,6 +11,7 @@ pub mod columns;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod finding;
 pub mod ingest;
 pub mod interrupt;
 pub mod notify;

@@ -5,7 +5,7 @@
 //! column is only a warning, and its values are ignored.
 
 use crate::columns::{self, Column};
-use crate::rules::{Code, Finding};
+use crate::finding::{Code, Finding};
 
 use super::dialect::HeaderStyle;
 
@@ -68,7 +68,7 @@ impl HeaderMap {
                         .message(format!(
                             "column {} \"{}\" is not a template column; its values are ignored",
                             i + 1,
-                            crate::rules::finding::shorten(cell)
+                            crate::finding::shorten(cell)
                         ))
                         .value(cell),
                 ),

@@ -30,7 +30,7 @@ use super::records::{self, Decoding, Parsed, Record};
 use super::source::Source;
 use crate::columns;
 use crate::error::Error;
-use crate::rules::Finding;
+use crate::finding::Finding;
 
 /// The records of one piece of the file, numbered.
 #[derive(Debug)]

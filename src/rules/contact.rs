@@ -3,9 +3,9 @@
 use validator::ValidateEmail;
 
 use super::byteset::ByteSet;
-use super::finding::{Code, Finding};
 use super::row::Row;
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 
 const PHONE: ByteSet = ByteSet::new(false, b"0123456789 +-().");
 const EMAIL_USER: ByteSet = ByteSet::new(true, b"!#$%&'*+/=?^_`{|}~.-");

@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use celes::Country;
 
-use super::finding::{Code, Finding};
 use super::row::Row;
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 
 /// The ISO 3166-1 alpha-2 code for `code`, upper case, if it is one.
 pub fn usage_location(code: &str) -> Option<&'static str> {

@@ -7,7 +7,6 @@
 mod byteset;
 pub mod checked;
 pub mod contact;
-pub mod finding;
 pub mod location;
 pub mod password;
 pub mod reading;
@@ -19,8 +18,8 @@ pub mod upn_index;
 pub mod username;
 pub mod verify;
 
+pub use crate::finding::{Code, Finding, HIDDEN, Severity};
 pub use checked::NewUser;
-pub use finding::{Code, Finding, HIDDEN, Severity};
 pub use tenant::TenantView;
 pub use upn_index::{Existing, ExistingUsers};
 pub use verify::{Outcome, Verification};

@@ -5,9 +5,9 @@
 //! Findings about a password never show it. The policy is also what the
 //! generator in `crate::password` is tested against.
 
-use super::finding::{Code, Finding};
 use super::row::Row;
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 256;

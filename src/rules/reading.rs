@@ -7,8 +7,8 @@
 //! once the pieces before them are numbered, so [`super::verify`] makes
 //! them there, after the per-row rules.
 
-use super::finding::{Code, Finding};
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 use crate::ingest::{BadByte, BadLine, HeaderMap, Record, Unclosed, records};
 
 /// How messages name field `field`: its template column, or its position.

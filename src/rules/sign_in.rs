@@ -1,9 +1,9 @@
 //! Entra's per-row `Block sign in (Yes/No)` column. A value in the row wins
 //! over the batch's `--sign-in`; an empty cell leaves the batch setting.
 
-use super::finding::{Code, Finding};
 use super::row::Row;
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 
 /// `Some(true)` when the row asks to block sign-in, `Some(false)` to allow.
 pub fn check(row: &Row, out: &mut Vec<Finding>) -> Option<bool> {

@@ -1,9 +1,9 @@
 //! Free-text columns: required Display Name, length limits, and no control
 //! characters (a CR or LF in a name could reach an email header).
 
-use super::finding::{Code, Finding};
 use super::row::Row;
 use crate::columns::{Column, TEMPLATE};
+use crate::finding::{Code, Finding};
 
 /// Whether `c` is a control character we refuse: C0, DEL, C1, and the
 /// Unicode line and paragraph separators.

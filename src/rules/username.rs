@@ -8,10 +8,10 @@
 use std::borrow::Cow;
 
 use super::byteset::ByteSet;
-use super::finding::{Code, Finding};
 use super::row::Row;
 use super::tenant::TenantView;
 use crate::columns::Column;
+use crate::finding::{Code, Finding};
 
 const MAX_ALIAS: usize = 64;
 const MAX_DOMAIN: usize = 48;

@@ -23,13 +23,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::checked::NewUser;
-use super::finding::{Code, Finding, Severity};
 use super::row::Row;
 use super::tenant::TenantView;
 use super::upn_index::{DuplicateIndex, Existing, UpnKey};
 use super::{contact, location, password, reading, sign_in, text, username};
 use crate::columns::Column;
 use crate::error::Result;
+use crate::finding::{Code, Finding, Severity};
 use crate::ingest::{CsvInput, HeaderMap, Piece, Record, TextEncoding};
 
 /// The verification log's data (SPEC §6).

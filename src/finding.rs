@@ -1,4 +1,6 @@
-//! A finding: one problem with one value, where it is, and how bad.
+//! A finding: one problem with one value, where it is, and how bad. The
+//! vocabulary `ingest`, `rules` and `report` share (a file-level notice of
+//! ingest, a row's finding of rules, a line of the log).
 //!
 //! Codes are stable strings that scripts can match on (SPEC §5). A finding
 //! about the Password column never carries the value: [`Finding::value`]
