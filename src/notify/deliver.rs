@@ -34,7 +34,8 @@ pub struct Report {
 }
 
 /// Builds the MIME message; refuses anything that would put a line break
-/// into a header, whatever let it into the outbox.
+/// into a header, whatever let it into the outbox, and a recipient that
+/// the address rule (`rules::contact`) refuses.
 pub fn build(p: &Pending) -> std::result::Result<Message, String> {
     for (what, v) in [
         ("recipient", &p.recipient),
@@ -47,10 +48,16 @@ pub fn build(p: &Pending) -> std::result::Result<Message, String> {
             ));
         }
     }
-    let to: Mailbox = p
-        .recipient
-        .parse()
-        .map_err(|e| format!("refused: recipient address: {e}"))?;
+    // The one address rule (src/rules/contact.rs) decides, as it did in
+    // verification; the recipient is its on-the-wire form (the ASCII form
+    // of an internationalised domain), which lettre accepts.
+    let to = crate::rules::contact::email_on_the_wire(&p.recipient)
+        .ok_or_else(|| format!("refused: {} is not a valid email address", p.recipient))?;
+    let to = Mailbox::new(
+        None,
+        to.parse()
+            .map_err(|e| format!("refused: recipient address: {e}"))?,
+    );
     let from: Mailbox = p
         .sender
         .parse()
@@ -179,5 +186,13 @@ mod tests {
         assert!(build(&pending("it@example.com\r\nBcc: evil@example.com", "Hello")).is_err());
         assert!(build(&pending("it@example.com", "Hello\r\nBcc: evil@example.com")).is_err());
         assert!(build(&pending("not an address", "Hello")).is_err());
+        assert!(build(&pending("john..smith@example.com", "Hello")).is_err());
+    }
+
+    #[test]
+    fn an_internationalised_domain_is_sent_in_its_ascii_form() {
+        let m = build(&pending("user@bücher.example", "Hello")).unwrap();
+        let to = m.envelope().to();
+        assert_eq!(to[0].to_string(), "user@xn--bcher-kva.example");
     }
 }
