@@ -25,7 +25,7 @@ use crate::results::ResultsFile;
 use crate::rules::NewUser;
 use crate::secret::Secret;
 use crate::store::batches::{BatchChanges, BatchRow, QueuedMessage, UserRow};
-use crate::store::outbox::Scope;
+use crate::store::outbox::{Scope, Via};
 use crate::store::{Create, Store, Subscription};
 
 /// Phase durations, reported in the summary.
@@ -155,6 +155,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         users,
         &passwords,
         &licenses_text,
+        transport.queue_as(),
     )?;
 
     interrupt::check()?;
@@ -211,23 +212,26 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     let started = Instant::now();
     let sent = if applied.committed && !messages.is_empty() && !interrupt::requested() {
         let bar = ctx.progress.items(messages.len() as u64, "sending");
-        let report = notify::deliver::deliver(
-            &mut store,
-            transport.as_ref(),
-            Scope::Batch(&batch_id),
-            &bar,
-        )?;
+        let report =
+            notify::deliver::deliver(&mut store, &transport, Scope::Batch(&batch_id), &bar)?;
         bar.finish_and_clear();
         for (to, e) in &report.errors {
             eprintln!("not delivered to {to}: {e}");
         }
-        if report.failed > 0 {
+        if report.queued > 0 {
             eprintln!(
                 "{} messages stay queued (the batch is committed); run `onboard outbox send` to retry",
+                report.queued
+            );
+        }
+        if report.failed > 0 {
+            eprintln!(
+                "{} messages were refused for good and are not retried (the batch is committed); \
+                 `onboard outbox list` shows the server's reply",
                 report.failed
             );
         }
-        report.sent
+        report.delivered()
     } else {
         0
     };
@@ -313,6 +317,7 @@ fn messages(
     users: &[NewUser],
     passwords: &[Secret],
     licenses: &str,
+    via: Via,
 ) -> Result<Vec<QueuedMessage>> {
     let tenant = TenantInfo {
         id: plan.tenant.id.clone(),
@@ -334,14 +339,19 @@ fn messages(
     if !plan.email_to.is_empty() {
         let r = templates.results(&tenant, batch_id, &creds, plan.force_change_password)?;
         for to in &plan.email_to {
-            out.push(notify::queue::message("results", to, &r));
+            out.push(notify::queue::message("results", to, &r, via));
         }
     }
     if plan.welcome {
         for (u, c) in users.iter().zip(&creds) {
             if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
-                out.push(notify::queue::message("welcome", u.alternate_email(), &r));
+                out.push(notify::queue::message(
+                    "welcome",
+                    u.alternate_email(),
+                    &r,
+                    via,
+                ));
             }
         }
     }

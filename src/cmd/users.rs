@@ -126,7 +126,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                 let r = templates.reset(&info, &creds, force_change_password)?;
                 messages = email_to
                     .iter()
-                    .map(|to| notify::queue::message("reset", to, &r))
+                    .map(|to| notify::queue::message("reset", to, &r, transport.queue_as()))
                     .collect();
             }
             let user =
@@ -148,13 +148,17 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                 let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
                 let r = notify::deliver::deliver(
                     &mut store,
-                    transport.as_ref(),
+                    &transport,
                     Scope::Messages(&ids),
                     &indicatif::ProgressBar::hidden(),
                 )?;
                 for (to, e) in &r.errors {
+                    eprintln!("not delivered to {to}: {e}");
+                }
+                if r.queued > 0 {
                     eprintln!(
-                        "not delivered to {to}: {e} (it stays queued: `onboard outbox send`)"
+                        "{} messages stay queued: run `onboard outbox send`",
+                        r.queued
                     );
                 }
             }

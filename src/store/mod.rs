@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_search.sql"),
     include_str!("migrations/0003_user_keys_search_segments.sql"),
+    include_str!("migrations/0004_outbox_delivery.sql"),
 ];
 
 /// The schema version of a store this binary has opened (`user_version`).
@@ -106,6 +107,16 @@ impl Store {
         }
         let store = Store::connect(path)?;
         retry_busy(|| store.migrate()).map_err(|e| store_error(&shown, e))?;
+        Ok(store)
+    }
+
+    /// Another connection to the same store, configured like the first
+    /// (migrations were applied when the first was opened). Delivery
+    /// threads each take one, so that claiming, sending and recording a
+    /// message happen on one thread.
+    pub fn reconnect(&self) -> Result<Store> {
+        let mut store = Store::connect(&self.path)?;
+        store.fixed_now = self.fixed_now;
         Ok(store)
     }
 
@@ -396,6 +407,60 @@ mod tests {
         assert_eq!(page.total, 1);
         let active = users::StatusFilter::Active;
         assert_eq!(store.list_users("b", active, None, 1, 20).unwrap().total, 1);
+    }
+
+    #[test]
+    fn migration_0004_keeps_every_outbox_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        create_private_file(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..3] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO tenants VALUES ('a', 'A', 'a.onmicrosoft.com', 'US', 0);
+             INSERT INTO outbox (id, message_id, tenant_id, kind, sender, recipient, subject,
+                 body_text, body_html, status, attempts, last_error, created_at, sent_at)
+             VALUES (1, '<sent@x>', 'a', 'results', 'o <o@x.com>', 'it@x.com', 's', NULL, NULL,
+                     'sent', 1, NULL, 10, 11),
+                    (2, '<queued@x>', 'a', 'welcome', 'o <o@x.com>', 'u@x.com', 's', 'pw', '<p>pw',
+                     'queued', 2, 'connection refused', 10, NULL);",
+        )
+        .unwrap();
+        drop(c);
+        let store = Store::open(&path, Create::No).unwrap();
+        let list = store.outbox(None).unwrap();
+        let row = |i: usize| {
+            let m = &list[i];
+            (
+                m.message_id.as_str(),
+                m.status.as_str(),
+                m.transport,
+                m.attempts,
+                m.last_error.as_deref(),
+                m.body_erased,
+                m.sent_at,
+            )
+        };
+        // Sent stays sent (its transport was not recorded then); queued
+        // stays queued with its bodies, error and attempts, and counts as
+        // queued for SMTP, so that it is never made a file unasked.
+        assert_eq!(row(0), ("<sent@x>", "sent", None, 1, None, true, Some(11)));
+        assert_eq!(
+            row(1),
+            (
+                "<queued@x>",
+                "queued",
+                Some(outbox::Via::Smtp),
+                2,
+                Some("connection refused"),
+                false,
+                None
+            )
+        );
+        assert_eq!(store.left(outbox::Scope::All).unwrap().smtp, 1);
     }
 
     #[test]
