@@ -555,6 +555,67 @@ fn users_with_alternates(prefix: &str, n: usize) -> String {
     s
 }
 
+/// The leaf parts of a raw message: (headers, body decoded by its
+/// Content-Transfer-Encoding). lettre's boundaries are lines that start
+/// with `--`, and no body line of ours does (base64 and quoted-printable
+/// never start a line so).
+fn mime_parts(raw: &str) -> Vec<(String, Vec<u8>)> {
+    use base64::Engine;
+    let decode = |headers: &str, body: &str| -> Vec<u8> {
+        let lower = headers.to_ascii_lowercase();
+        if lower.contains("content-transfer-encoding: base64") {
+            let compact: String = body.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .unwrap()
+        } else {
+            readable(&format!("{headers}\r\n{body}"))
+                .split_once("\r\n\r\n")
+                .map_or(String::new(), |(_, b)| b.to_string())
+                .into_bytes()
+        }
+    };
+    let mut parts = Vec::new();
+    let (mut headers, mut body) = (String::new(), String::new());
+    let mut in_body = false;
+    for line in raw.split_inclusive('\n') {
+        if line.starts_with("--") {
+            if in_body {
+                parts.push((headers.clone(), decode(&headers, &body)));
+            }
+            (headers, body, in_body) = (String::new(), String::new(), false);
+        } else if in_body {
+            body.push_str(line);
+        } else if line.trim_end().is_empty() {
+            in_body = true;
+        } else {
+            headers.push_str(line);
+        }
+    }
+    parts
+}
+
+/// The file name in a part's headers, whole: lettre writes a long one in
+/// RFC 2231 pieces (`filename*0="..."; filename*1="..."`).
+fn file_name(headers: &str) -> String {
+    let mut name = String::new();
+    for piece in headers.split("filename").skip(1) {
+        let Some(start) = piece.find('"') else {
+            continue;
+        };
+        let rest = &piece[start + 1..];
+        name.push_str(&rest[..rest.find('"').unwrap()]);
+    }
+    name
+}
+
+/// The leaf part whose headers contain `content_type`, decoded.
+fn part(raw: &str, content_type: &str) -> Option<(String, Vec<u8>)> {
+    mime_parts(raw)
+        .into_iter()
+        .find(|(h, _)| h.to_ascii_lowercase().contains(content_type))
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -854,5 +915,158 @@ fn a_dead_runs_claim_is_taken_over_once_its_lease_expires() {
         got[1].contains(&format!("Message-ID: {held}")),
         "{}",
         got[1]
+    );
+}
+
+// --- messages that scale (SPEC §8) ------------------------------------
+
+#[test]
+fn a_results_message_for_many_users_carries_them_as_an_attachment() {
+    let w = Work::with_seats(1000);
+    w.write("in.csv", users_csv("a", 600));
+    let sink = SmtpSink::start(&w, "mail", &[]);
+    w.run(&[
+        "commit",
+        "in.csv",
+        "--tenant",
+        "contoso",
+        "--results",
+        "r.csv",
+        "--smtp",
+        &sink.url(),
+        "--email-to",
+        "it@example.com",
+    ])
+    .expect(0);
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    let raw = &got[0];
+    assert!(
+        raw.contains("Subject: New user accounts for Contoso (600 users)\r\n"),
+        "{raw:.2000}"
+    );
+    let (headers, csv) = part(raw, "text/csv").expect("a CSV attachment");
+    assert!(headers.contains("attachment"), "{headers}");
+    let name = file_name(&headers);
+    assert!(
+        name.starts_with("onboard-results-") && name.ends_with(".csv") && !name.contains("part"),
+        "{headers}"
+    );
+    assert_eq!(
+        csv,
+        std::fs::read(w.path("r.csv")).unwrap(),
+        "the attachment is the results file"
+    );
+    let (_, text) = part(raw, "text/plain").unwrap();
+    let (_, html) = part(raw, "text/html").unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(text.contains("600 users created"), "{text}");
+    assert!(text.contains("attached"), "{text}");
+    for (upn, pw) in results_rows(&w.path("r.csv")) {
+        assert!(!text.contains(&pw) && !html.contains(&html_escape(&pw)));
+        assert!(!text.contains(&upn), "only the summary in the body");
+    }
+    let m = &outbox(&w)[0];
+    assert_eq!(m["body_erased"], true);
+    assert!(m["attachment"].as_str().unwrap().ends_with(".csv"));
+    let db = std::fs::read(w.db()).unwrap();
+    let (_, pw) = &results_rows(&w.path("r.csv"))[599];
+    assert!(
+        !contains(&db, pw),
+        "an attached password is still in the store"
+    );
+}
+
+#[test]
+fn a_results_list_too_long_for_one_message_is_split_into_numbered_parts() {
+    // 20,000 users with 250-character CJK display names: about 16 MB of
+    // CSV, 22 MB in base64.
+    const N: usize = 20_000;
+    let w = Work::with_seats(N as u64);
+    let long = "漢".repeat(244);
+    let mut csv = String::from("User Name,Display Name\r\n");
+    for i in 0..N {
+        csv.push_str(&format!("p{i},{long} {i}\r\n"));
+    }
+    w.write("in.csv", csv);
+    let started = Instant::now();
+    let run = w
+        .run(&[
+            "commit",
+            "in.csv",
+            "--tenant",
+            "contoso",
+            "--results",
+            "r.csv",
+            "--email-to",
+            "it@example.com",
+        ])
+        .expect(0);
+    eprintln!(
+        "commit of {N} users with a split results message: {:?}; {}",
+        started.elapsed(),
+        run.stdout
+            .lines()
+            .find(|l| l.contains("timings"))
+            .unwrap_or("")
+    );
+    let mut messages: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    let mut parts_seen = None;
+    let mut ids = std::collections::HashSet::new();
+    for f in std::fs::read_dir(w.path("outbox")).unwrap() {
+        let path = f.unwrap().path();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size <= 10_000_000, "{}: {size} bytes", path.display());
+        let raw = std::fs::read_to_string(&path).unwrap();
+        let subject = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap()
+            .to_string();
+        let (i, n) = subject
+            .strip_prefix(&format!("New user accounts for Contoso ({N} users, part "))
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|rest| rest.split_once(" of "))
+            .map(|(i, n)| (i.parse::<usize>().unwrap(), n.parse::<usize>().unwrap()))
+            .unwrap_or_else(|| panic!("{subject}"));
+        assert_eq!(*parts_seen.get_or_insert(n), n);
+        let id = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap();
+        assert!(ids.insert(id.to_string()), "two parts share {id}");
+        let (_, text) = part(&raw, "text/plain").unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(&format!("part {i} of {n}")), "{text}");
+        let (headers, csv) = part(&raw, "text/csv").unwrap();
+        assert!(
+            file_name(&headers).ends_with(&format!("-part-{i}-of-{n}.csv")),
+            "{headers}"
+        );
+        messages.push((i, text, csv));
+    }
+    let n = parts_seen.unwrap();
+    assert!(n >= 2, "{n} parts");
+    assert_eq!(messages.len(), n);
+    messages.sort_by_key(|(i, _, _)| *i);
+    // The parts' rows, in order, are the results file's rows, each part a
+    // results file of its own (BOM and header first).
+    let results = std::fs::read(w.path("r.csv")).unwrap();
+    let header_len = results.windows(2).position(|p| p == b"\r\n").unwrap() + 2;
+    let mut rows = Vec::new();
+    for (_, _, csv) in &messages {
+        assert_eq!(csv[..header_len], results[..header_len]);
+        rows.extend_from_slice(&csv[header_len..]);
+    }
+    assert_eq!(
+        rows,
+        results[header_len..],
+        "the parts hold every user once"
+    );
+    assert!(
+        outbox(&w)
+            .iter()
+            .all(|m| m["status"] == "written" && m["body_erased"] == true)
     );
 }

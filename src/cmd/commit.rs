@@ -34,6 +34,9 @@ pub struct Timings {
     pub read_ms: f64,
     pub verify_ms: f64,
     pub hash_ms: f64,
+    /// Rendering the messages (and their attachments), before the
+    /// transaction.
+    pub render_ms: f64,
     pub transaction_ms: f64,
     /// Writing the results file.
     pub results_ms: f64,
@@ -148,6 +151,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
 
     let skus: Vec<String> = plan.licenses.iter().map(|s| s.sku.clone()).collect();
     let licenses_text = skus.join(" ");
+    let started = Instant::now();
     let messages = messages(
         &templates,
         &plan,
@@ -157,6 +161,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
         &licenses_text,
         transport.queue_as(),
     )?;
+    timings.render_ms = ms(started.elapsed());
 
     interrupt::check()?;
     let started = Instant::now();
@@ -337,9 +342,12 @@ fn messages(
         .collect();
     let mut out = Vec::new();
     if !plan.email_to.is_empty() {
-        let r = templates.results(&tenant, batch_id, &creds, plan.force_change_password)?;
+        let parts =
+            templates.results_messages(&tenant, batch_id, &creds, plan.force_change_password)?;
         for to in &plan.email_to {
-            out.push(notify::queue::message("results", to, &r, via));
+            for r in &parts {
+                out.push(notify::queue::message("results", to, r, via));
+            }
         }
     }
     if plan.welcome {
@@ -407,9 +415,15 @@ fn print_summary(ctx: &Ctx, s: &Summary) -> Result<()> {
         }
         let t = &s.timings;
         println!(
-            "  timings: read {:.0} ms, verify {:.0} ms, hash {:.0} ms, transaction {:.0} ms, \
-             results {:.0} ms, notify {:.0} ms",
-            t.read_ms, t.verify_ms, t.hash_ms, t.transaction_ms, t.results_ms, t.notify_ms
+            "  timings: read {:.0} ms, verify {:.0} ms, hash {:.0} ms, render {:.0} ms, \
+             transaction {:.0} ms, results {:.0} ms, notify {:.0} ms",
+            t.read_ms,
+            t.verify_ms,
+            t.hash_ms,
+            t.render_ms,
+            t.transaction_ms,
+            t.results_ms,
+            t.notify_ms
         );
     }
     if let Some(r) = &s.results_file {

@@ -3,7 +3,8 @@
 //! The Message-ID is made here, once, and stored: a retry after a failure,
 //! or a second delivery after a run died holding its claim, sends the same
 //! ID, so a server or client that saw the first attempt can recognise the
-//! second.
+//! second. Each part of a results message split in parts is its own
+//! message with its own ID.
 
 use super::render::Rendered;
 use crate::store::batches::QueuedMessage;
@@ -30,6 +31,6 @@ pub fn message(kind: &'static str, to: &str, r: &Rendered, via: Via) -> QueuedMe
         subject: r.subject.clone(),
         text: r.text.clone(),
         html: r.html.clone(),
-        attachment: None,
+        attachment: r.attachment.clone(),
     }
 }
