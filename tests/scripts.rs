@@ -107,7 +107,7 @@ fn every_command_prints_one_json_document_in_success_and_failure() {
             2,
         ),
         (vec!["outbox", "list"], 0),
-        (vec!["outbox", "send", "--smtp", &down], 1),
+        (vec!["outbox", "send", "--smtp", &down], 4),
         (vec!["demo", "--dir", "demo"], 0),
     ];
     for (args, code) in cases {

@@ -13,6 +13,7 @@ mod faults;
 mod fuzz;
 mod generator;
 mod logs;
+mod migrations;
 mod notify;
 mod props;
 mod protected;

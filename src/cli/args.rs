@@ -182,7 +182,8 @@ pub enum UserStatus {
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
-    /// Messages with their status, attempts and last error (never their bodies).
+    /// Messages with their status (queued, sent, written, failed), attempts and the server's
+    /// reply, the file or the last error (never their bodies).
     #[command(after_help = "Example:\n  onboard outbox list --status queued")]
     List {
         #[arg(long, value_enum, default_value_t = OutboxStatus::All)]
@@ -190,12 +191,17 @@ pub enum OutboxCommand {
         #[command(flatten)]
         pages: PageArgs,
     },
-    /// Deliver every message still queued (retries failed ones).
+    /// Deliver every message still queued (retries those that failed for now).
+    ///
+    /// A message goes the way it was queued: one queued by a command run with --smtp is sent
+    /// only with --smtp (or ONBOARD_SMTP_URL), or written as an .eml file with --eml; one
+    /// queued without --smtp is written to outbox/ beside the store.
     #[command(
-        after_help = "Example:\n  onboard outbox send --smtp smtp://user:pass@mail.example.com:587?tls=required"
+        after_help = "Examples:\n  onboard outbox send --smtp smtp://user:pass@mail.example.com:587?tls=required\n  \
+        onboard outbox send --eml"
     )]
     Send {
-        /// SMTP transport; without it, messages are written as .eml files to outbox/ beside the store.
+        /// SMTP transport for the messages queued for SMTP.
         #[arg(
             long,
             env = "ONBOARD_SMTP_URL",
@@ -203,6 +209,9 @@ pub enum OutboxCommand {
             value_name = "URL"
         )]
         smtp: Option<String>,
+        /// Write the messages queued for SMTP as .eml files to outbox/ beside the store instead.
+        #[arg(long)]
+        eml: bool,
     },
 }
 
@@ -210,6 +219,8 @@ pub enum OutboxCommand {
 pub enum OutboxStatus {
     Queued,
     Sent,
+    Written,
+    Failed,
     All,
 }
 

@@ -1,36 +1,40 @@
-//! `onboard outbox list` and `onboard outbox send`.
+//! `onboard outbox list` and `onboard outbox send` (`ops::outbox`): exit 0
+//! when everything went, 4 when a message failed in this run (for now, so it
+//! stays queued, or for good), 2 when messages queued for SMTP stay queued
+//! for want of `--smtp` or `--eml`.
 
 use super::Ctx;
-use super::output::{Page, emit_page};
+use super::output::emit_page;
 use crate::cli::{OutboxCommand, OutboxStatus};
 use crate::error::{Exit, Result};
-use crate::notify::{deliver, transport};
-use crate::store::outbox::Scope;
-use crate::store::{Create, Store};
+use crate::ops::outbox;
 
 pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
-    let mut store = Store::open(&ctx.config.db, Create::No)?;
     match cmd {
         OutboxCommand::List { status, pages } => {
             let filter = match status {
                 OutboxStatus::Queued => Some("queued"),
                 OutboxStatus::Sent => Some("sent"),
+                OutboxStatus::Written => Some("written"),
+                OutboxStatus::Failed => Some("failed"),
                 OutboxStatus::All => None,
             };
-            let messages = Page::of(store.outbox(filter)?, pages.into());
-            let rows: Vec<Vec<String>> = messages
+            let page = outbox::list(&ctx.config, filter, pages.into())?;
+            let rows: Vec<Vec<String>> = page
                 .items
                 .iter()
-                .map(|m| {
+                .map(|l| {
+                    let m = &l.envelope;
                     vec![
                         m.id.to_string(),
                         m.tenant.clone(),
                         m.kind.clone(),
                         m.recipient.clone(),
                         m.status.clone(),
+                        m.transport.map_or("-", |t| t.as_str()).into(),
                         m.attempts.to_string(),
                         if m.body_erased { "erased" } else { "held" }.into(),
-                        m.last_error.clone().unwrap_or_default(),
+                        l.detail.clone(),
                     ]
                 })
                 .collect();
@@ -43,41 +47,37 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
                     "Kind",
                     "Recipient",
                     "Status",
+                    "Via",
                     "Attempts",
                     "Body",
-                    "Last error",
+                    "Reply, file or last error",
                 ],
                 &rows,
-                &messages,
+                &page,
                 ("message", "messages"),
             )?;
             Ok(Exit::Success)
         }
-        OutboxCommand::Send { smtp } => {
-            let transport = transport::from_options(smtp.as_deref(), &ctx.config.db)?;
-            let queued = store.queued_count()?;
-            let bar = ctx.progress.items(queued, "sending");
-            let report = deliver::deliver(&mut store, transport.as_ref(), Scope::All, &bar)?;
-            bar.finish_and_clear();
-            for (to, e) in &report.errors {
-                eprintln!("not delivered to {to}: {e}");
+        OutboxCommand::Send { smtp, eml } => {
+            let sent = outbox::send(&ctx.config, smtp.as_deref(), eml, &ctx.progress)?;
+            for e in &sent.errors {
+                eprintln!("not delivered to {}: {}", e.recipient, e.error);
+            }
+            if sent.claimed_elsewhere > 0 {
+                eprintln!(
+                    "{} queued messages are being delivered by another run right now; \
+                     `onboard outbox list` shows until when they are held",
+                    sent.claimed_elsewhere
+                );
             }
             if ctx.json() {
-                ctx.out.json(&serde_json::json!({
-                    "sent": report.sent,
-                    "queued": report.failed,
-                    "via": transport.describe(),
-                }))?;
+                ctx.out.json(&sent)?;
             } else {
-                ctx.out.line(&format!(
-                    "{} sent, {} still queued (via {})",
-                    report.sent,
-                    report.failed,
-                    transport.describe()
-                ))?;
+                ctx.out
+                    .line(&format!("{} (via {})", sent.counts(), sent.via))?;
             }
-            Ok(if report.failed > 0 {
-                Exit::Invalid
+            Ok(if sent.failed + sent.retry > 0 {
+                Exit::Partial
             } else {
                 Exit::Success
             })

@@ -7,6 +7,17 @@
 //! welcome templates may use the storefront's legacy `[#FirstName#]` and
 //! `[#LastName#]` placeholders. HTML templates are auto-escaped, so a
 //! display name full of markup arrives as text.
+//!
+//! A results message for more than [`ATTACH_OVER`] users carries the list
+//! as a CSV attachment in the results file's format (`src/results.rs`:
+//! UTF-8 with a BOM, CRLF, formula-safe) and only the summary in its body;
+//! a list too long for one message of [`MAX_MESSAGE_BYTES`] is split into
+//! numbered parts ("part 2 of 3" in the subject and the body), each its own
+//! message. The results templates see `users` (the users listed in the
+//! body: empty when they are attached), `total_users`, `attachment` (the
+//! file's name, or nothing), `part`, `parts`, `first_user` and `last_user`
+//! (the part's users, counted from 1). Everything here is linear in the
+//! number of users.
 
 use std::path::Path;
 
@@ -14,6 +25,15 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
+use crate::store::outbox::Attachment;
+
+/// A results message for more users than this carries them as a CSV
+/// attachment (SPEC §8).
+pub const ATTACH_OVER: usize = 500;
+
+/// No message is larger than this, as sent (headers, encoded bodies and
+/// attachment).
+pub const MAX_MESSAGE_BYTES: usize = 10_000_000;
 
 pub const RESULTS_TXT: &str = "results.txt.tera";
 pub const RESULTS_HTML: &str = "results.html.tera";
@@ -64,6 +84,7 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachment: Option<Attachment>,
 }
 
 #[derive(Serialize)]
@@ -71,7 +92,24 @@ struct ResultsContext<'a> {
     tenant: &'a TenantInfo,
     batch_id: &'a str,
     users: &'a [Credentials<'a>],
+    total_users: usize,
+    attachment: Option<&'a str>,
+    part: usize,
+    parts: usize,
+    first_user: usize,
+    last_user: usize,
     force_change_password: bool,
+}
+
+/// Which users one results message covers.
+struct Part<'a> {
+    /// Listed in the body (none when attached).
+    listed: &'a [Credentials<'a>],
+    attachment: Option<&'a str>,
+    part: usize,
+    parts: usize,
+    /// Range of the part's users in the batch, from 0.
+    users: std::ops::Range<usize>,
 }
 
 #[derive(Serialize)]
@@ -157,7 +195,9 @@ impl Templates {
         Ok(())
     }
 
-    /// The administrators' results message for a batch.
+    /// The administrators' results message for a batch, with every user
+    /// listed in its body (a password reset; a batch of up to
+    /// [`ATTACH_OVER`] users).
     pub fn results(
         &self,
         tenant: &TenantInfo,
@@ -165,22 +205,113 @@ impl Templates {
         users: &[Credentials],
         force: bool,
     ) -> Result<Rendered> {
+        let part = Part {
+            listed: users,
+            attachment: None,
+            part: 1,
+            parts: 1,
+            users: 0..users.len(),
+        };
+        self.results_part(tenant, batch_id, users.len(), &part, force)
+    }
+
+    /// The results messages of a batch, for one recipient: one listing the
+    /// users, or, for more than [`ATTACH_OVER`] users, one or more that
+    /// carry them as an attachment, each under [`MAX_MESSAGE_BYTES`].
+    pub fn results_messages(
+        &self,
+        tenant: &TenantInfo,
+        batch_id: &str,
+        users: &[Credentials],
+        force: bool,
+    ) -> Result<Vec<Rendered>> {
+        if users.len() <= ATTACH_OVER {
+            return Ok(vec![self.results(tenant, batch_id, users, force)?]);
+        }
+        let (rows, ends) = csv_rows(users)?;
+        // What a part's message holds besides the attachment: headers,
+        // MIME boundaries and the two bodies, which stay about the same
+        // size from part to part. Encoded, a body grows by at most 1.7
+        // (quoted-printable, which lettre picks only when it is the
+        // shorter); counted twice, with room for the headers.
+        let sample = Part {
+            listed: &[],
+            attachment: Some("onboard-results-0000-part-0000-of-0000.csv"),
+            part: 9999,
+            parts: 9999,
+            users: 0..users.len(),
+        };
+        let sample = self.results_part(tenant, batch_id, users.len(), &sample, force)?;
+        let overhead =
+            64 * 1024 + 2 * (sample.subject.len() + sample.text.len() + sample.html.len());
+        // Base64 writes 57 bytes as a line of 76 characters and CRLF.
+        let budget = MAX_MESSAGE_BYTES.saturating_sub(overhead) / 78 * 57;
+        let budget = budget.saturating_sub(csv_header().len());
+        let pieces = split(&ends, budget);
+        let parts = pieces.len();
+        let mut out = Vec::with_capacity(parts);
+        for (i, range) in pieces.into_iter().enumerate() {
+            let name = attachment_name(batch_id, i + 1, parts);
+            let start = if range.start == 0 {
+                0
+            } else {
+                ends[range.start - 1]
+            };
+            let end = ends[range.end - 1];
+            let header = csv_header();
+            let mut content = Vec::with_capacity(header.len() + end - start);
+            content.extend_from_slice(&header);
+            content.extend_from_slice(&rows[start..end]);
+            let part = Part {
+                listed: &[],
+                attachment: Some(&name),
+                part: i + 1,
+                parts,
+                users: range,
+            };
+            let mut r = self.results_part(tenant, batch_id, users.len(), &part, force)?;
+            r.attachment = Some(Attachment { name, content });
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn results_part(
+        &self,
+        tenant: &TenantInfo,
+        batch_id: &str,
+        total: usize,
+        part: &Part,
+        force: bool,
+    ) -> Result<Rendered> {
         let ctx = ResultsContext {
             tenant,
             batch_id,
-            users,
+            users: part.listed,
+            total_users: total,
+            attachment: part.attachment,
+            part: part.part,
+            parts: part.parts,
+            first_user: part.users.start + 1,
+            last_user: part.users.end,
             force_change_password: force,
         };
         let ctx = Context::from_serialize(&ctx).map_err(|e| template_error(None, e))?;
+        let of = if part.parts > 1 {
+            format!(", part {} of {}", part.part, part.parts)
+        } else {
+            String::new()
+        };
         Ok(Rendered {
             subject: header_safe(&format!(
-                "New user accounts for {} ({} {})",
+                "New user accounts for {} ({} {}{of})",
                 tenant.name,
-                users.len(),
-                if users.len() == 1 { "user" } else { "users" }
+                total,
+                if total == 1 { "user" } else { "users" }
             )),
             text: self.render(RESULTS_TXT, &ctx)?,
             html: self.render(RESULTS_HTML, &ctx)?,
+            attachment: None,
         })
     }
 
@@ -212,6 +343,7 @@ impl Templates {
             subject: header_safe(&format!("Your account at {}", tenant.name)),
             text: self.render(WELCOME_TXT, &ctx)?,
             html: self.render(WELCOME_HTML, &ctx)?,
+            attachment: None,
         })
     }
 
@@ -219,6 +351,75 @@ impl Templates {
         self.tera
             .render(name, ctx)
             .map_err(|e| template_error(None, e))
+    }
+}
+
+/// The attachment's first bytes: the BOM and the results file's header.
+fn csv_header() -> Vec<u8> {
+    let mut w = csv_writer(b"\xEF\xBB\xBF".to_vec());
+    // Writing to memory cannot fail.
+    let _ = w.write_record(crate::results::HEADER);
+    w.into_inner().unwrap_or_default()
+}
+
+/// The writer the results file uses: CRLF, quotes where needed.
+fn csv_writer(into: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(into)
+}
+
+/// The users as rows of the results file (formula-safe), one after the
+/// other, with the offset where each row ends.
+fn csv_rows(users: &[Credentials]) -> Result<(Vec<u8>, Vec<usize>)> {
+    let mut w = csv_writer(Vec::with_capacity(users.len() * 96));
+    let mut ends = Vec::with_capacity(users.len());
+    let io = |e: csv::Error| Error::io("<results attachment>", e.into());
+    for u in users {
+        let row = [u.upn, u.display_name, u.password, u.licenses];
+        w.write_record(row.iter().map(|c| match crate::report::formula_safe(c) {
+            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
+        }))
+        .map_err(io)?;
+        w.flush()
+            .map_err(|e| Error::io("<results attachment>", e))?;
+        ends.push(w.get_ref().len());
+    }
+    let rows = w
+        .into_inner()
+        .map_err(|e| Error::io("<results attachment>", e.into_error()))?;
+    Ok((rows, ends))
+}
+
+/// Rows (given by where each ends) in consecutive pieces of at most
+/// `budget` bytes each, at least one row a piece.
+fn split(ends: &[usize], budget: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
+    let (mut first, mut from) = (0, 0);
+    for (i, &end) in ends.iter().enumerate() {
+        if end - from > budget && i > first {
+            pieces.push(first..i);
+            first = i;
+            from = ends[i - 1];
+        }
+    }
+    if first < ends.len() {
+        pieces.push(first..ends.len());
+    }
+    pieces
+}
+
+/// `onboard-results-<batch>.csv`, or `...-part-2-of-3.csv`.
+fn attachment_name(batch_id: &str, part: usize, parts: usize) -> String {
+    let id: String = batch_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    if parts > 1 {
+        format!("onboard-results-{id}-part-{part}-of-{parts}.csv")
+    } else {
+        format!("onboard-results-{id}.csv")
     }
 }
 
@@ -305,6 +506,87 @@ mod tests {
         std::fs::write(dir.path().join(RESULTS_TXT), "{{ no_such_thing }}").unwrap();
         assert!(Templates::load(Some(dir.path())).is_err());
         assert!(Templates::load(Some(&dir.path().join("missing"))).is_err());
+    }
+
+    fn many(n: usize) -> Vec<(String, String)> {
+        (0..n)
+            .map(|i| {
+                (
+                    format!("u{i}@contoso.onmicrosoft.com"),
+                    format!("=Pw-{i}-x!"),
+                )
+            })
+            .collect()
+    }
+
+    fn as_creds(users: &[(String, String)]) -> Vec<Credentials<'_>> {
+        users
+            .iter()
+            .map(|(upn, pw)| Credentials {
+                display_name: "Zoë, \"Z\" Brontë",
+                first_name: "Zoë",
+                last_name: "Brontë",
+                upn,
+                password: pw,
+                licenses: "ENTERPRISEPACK",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn up_to_500_users_are_listed_and_more_are_attached() {
+        let t = Templates::load(None).unwrap();
+        let tenant = TenantInfo {
+            id: "contoso".into(),
+            name: "Contoso".into(),
+        };
+        let users = many(ATTACH_OVER);
+        let listed = t
+            .results_messages(&tenant, "b1", &as_creds(&users), false)
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].attachment.is_none());
+        assert!(listed[0].text.contains("=Pw-499-x!"));
+
+        let users = many(ATTACH_OVER + 1);
+        let creds = as_creds(&users);
+        let attached = t.results_messages(&tenant, "b1", &creds, true).unwrap();
+        assert_eq!(attached.len(), 1);
+        let r = &attached[0];
+        assert_eq!(r.subject, "New user accounts for Contoso (501 users)");
+        assert!(r.text.contains("501 users created"), "{}", r.text);
+        assert!(r.text.contains("onboard-results-b1.csv"), "{}", r.text);
+        assert!(r.text.contains("Each user must choose a new password"));
+        assert!(
+            !r.text.contains("Pw-") && !r.html.contains("Pw-"),
+            "only the summary"
+        );
+        // The attachment is what the results file would hold.
+        let a = r.attachment.as_ref().unwrap();
+        assert_eq!(a.name, "onboard-results-b1.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let rows = creds
+            .iter()
+            .map(|c| [c.upn, c.display_name, c.password, c.licenses]);
+        crate::results::ResultsFile::write(&path, false, rows)
+            .unwrap()
+            .publish()
+            .unwrap();
+        assert_eq!(a.content, std::fs::read(&path).unwrap());
+        assert!(a.content.starts_with(b"\xEF\xBB\xBFUser Name,"));
+    }
+
+    #[test]
+    fn rows_split_into_pieces_under_the_budget() {
+        // Rows of 10, 10, 30, 5 bytes.
+        let ends = [10, 20, 50, 55];
+        assert_eq!(split(&ends, 100), vec![0..4]);
+        assert_eq!(split(&ends, 25), vec![0..2, 2..3, 3..4]);
+        assert_eq!(split(&ends, 35), vec![0..2, 2..4]);
+        // A row larger than the budget still gets a piece of its own.
+        assert_eq!(split(&ends, 1), vec![0..1, 1..2, 2..3, 3..4]);
+        assert_eq!(split(&[], 10), Vec::<std::ops::Range<usize>>::new());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::files::{Name, PathGuard, Privacy, Staged};
 use crate::ingest::encoding::{self, Sniff, SniffSlot};
 use crate::ingest::{CsvInput, Source};
 use crate::notify::Templates;
-use crate::notify::transport::Transport;
+use crate::notify::transport::Route;
 use crate::progress::Progress;
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
@@ -235,14 +235,14 @@ pub fn check_recipients(email_to: &[String]) -> Result<()> {
 /// shows before the slow part, not after it.
 pub struct Delivery {
     pub templates: Templates,
-    pub transport: Box<dyn Transport>,
+    pub route: Route,
 }
 
 impl Delivery {
     pub fn prepare(cfg: &Config, args: &BatchOptions) -> Result<Delivery> {
         Ok(Delivery {
             templates: Templates::load(args.templates.as_deref())?,
-            transport: crate::notify::transport::from_options(args.smtp.as_deref(), &cfg.db)?,
+            route: crate::notify::transport::from_options(args.smtp.as_deref(), &cfg.db)?,
         })
     }
 }

@@ -37,7 +37,7 @@ use crate::results::{self, ResultsFile};
 use crate::rules::{Finding, NewUser, Verification};
 use crate::secret::Secret;
 use crate::store::batches::{BatchChanges, BatchRow, QueuedMessage, UserRow};
-use crate::store::outbox::Scope;
+use crate::store::outbox::{Scope, Via};
 use crate::store::{Create, Store, Subscription};
 
 /// What `commit` is asked to do: the batch options plus its own.
@@ -215,11 +215,13 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
     if let Err(e) = check_seats(&plan.licenses, users.len() as u64) {
         return Ok(refused(report, log, e));
     }
+    let via = delivery.route.queue_as();
     let prepared = prepare(
         cfg,
         opts,
         &plan,
         &delivery.templates,
+        via,
         &users,
         progress,
         &mut report,
@@ -308,11 +310,13 @@ struct Prepared {
 /// Generates and hashes the passwords, renders the messages, and writes
 /// the results file in full (synced: if the disk is full, nothing is
 /// committed, exit 2).
+#[allow(clippy::too_many_arguments)]
 fn prepare(
     cfg: &Config,
     opts: &CommitOptions,
     plan: &BatchPlan,
     templates: &Templates,
+    via: Via,
     users: &[NewUser],
     progress: &Progress,
     report: &mut Report,
@@ -341,6 +345,7 @@ fn prepare(
         users,
         &passwords,
         &licenses_text,
+        via,
     )?;
     report.timings.render_ms = ms(started.elapsed());
 
@@ -561,26 +566,30 @@ fn deliver(
     failed: &mut Vec<String>,
 ) {
     let bar = progress.items(messages as u64, "sending");
-    let sent = notify::deliver::deliver(store, delivery.transport.as_ref(), scope, &bar);
+    let sent = notify::deliver::deliver(store, &delivery.route, scope, &bar);
     bar.finish_and_clear();
     match sent {
         Ok(r) => {
-            report.messages_sent = r.sent;
+            report.messages_sent = r.delivered();
             let errors: Vec<String> = r
                 .errors
                 .iter()
                 .map(|(to, e)| format!("not delivered to {to}: {e}"))
                 .collect();
-            if r.failed > 0 {
+            if r.queued > 0 {
                 failed.push(format!(
-                    "{} messages stay queued ({} of {} were not delivered: {}): run `onboard \
-                     outbox send` to retry",
-                    r.failed,
-                    r.failed,
-                    messages,
-                    errors.join("; ")
+                    "{} messages stay queued (of {messages}): run `onboard outbox send` to retry",
+                    r.queued
                 ));
             }
+            if r.failed > 0 {
+                failed.push(format!(
+                    "{} messages were refused for good and are not retried: `onboard outbox \
+                     list` shows the server's reply",
+                    r.failed
+                ));
+            }
+            failed.extend(errors);
         }
         Err(e) => failed.push(format!(
             "the delivery failed ({e}); the messages stay queued: run `onboard outbox send`"
@@ -672,7 +681,8 @@ fn skus(plan: &BatchPlan) -> Vec<String> {
     plan.licenses.iter().map(|s| s.sku.clone()).collect()
 }
 
-/// The outbox messages: one results message per recipient, one welcome
+/// The outbox messages, queued for the transport `via`: the results
+/// message (in parts for a long list) for each recipient, one welcome
 /// message per user with an alternate address when `--welcome`.
 fn messages(
     templates: &Templates,
@@ -681,6 +691,7 @@ fn messages(
     users: &[NewUser],
     passwords: &[Secret],
     licenses: &str,
+    via: Via,
 ) -> Result<Vec<QueuedMessage>> {
     let tenant = TenantInfo {
         id: plan.tenant.id.clone(),
@@ -700,16 +711,24 @@ fn messages(
         .collect();
     let mut out = Vec::new();
     if !plan.email_to.is_empty() {
-        let r = templates.results(&tenant, batch_id, &creds, plan.force_change_password)?;
+        let parts =
+            templates.results_messages(&tenant, batch_id, &creds, plan.force_change_password)?;
         for to in &plan.email_to {
-            out.push(notify::queue::message("results", to, &r));
+            for r in &parts {
+                out.push(notify::queue::message("results", to, r, via));
+            }
         }
     }
     if plan.welcome {
         for (u, c) in users.iter().zip(&creds) {
             if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
-                out.push(notify::queue::message("welcome", u.alternate_email(), &r));
+                out.push(notify::queue::message(
+                    "welcome",
+                    u.alternate_email(),
+                    &r,
+                    via,
+                ));
             }
         }
     }

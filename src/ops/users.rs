@@ -142,7 +142,7 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
     let t = store.tenant(&opts.tenant)?;
     check_recipients(&opts.email_to)?;
     let templates = Templates::load(opts.templates.as_deref())?;
-    let transport = transport::from_options(opts.smtp.as_deref(), &cfg.db)?;
+    let route = transport::from_options(opts.smtp.as_deref(), &cfg.db)?;
     let upn = qualify(&t, std::slice::from_ref(&opts.user)).remove(0);
     let Some(user) = store.find_user(&t.id, &upn)? else {
         return Err(Error::NotFound(format!(
@@ -175,7 +175,7 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
         messages = opts
             .email_to
             .iter()
-            .map(|to| notify::queue::message("reset", to, &rendered))
+            .map(|to| notify::queue::message("reset", to, &rendered, route.queue_as()))
             .collect();
     }
     let (user, forced) =
@@ -199,12 +199,12 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
         let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
         match notify::deliver::deliver(
             &mut store,
-            transport.as_ref(),
+            &route,
             Scope::Messages(&ids),
             &indicatif::ProgressBar::hidden(),
         ) {
             Ok(d) => {
-                reset.messages_sent = d.sent;
+                reset.messages_sent = d.delivered();
                 problems.extend(d.errors.iter().map(|(to, e)| format!("to {to}: {e}")));
             }
             Err(e) => problems.push(e.to_string()),

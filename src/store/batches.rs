@@ -12,6 +12,7 @@ use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
 
 use super::Store;
 use super::licenses::{Subscription, subscriptions};
+use super::outbox::{Attachment, Via};
 use super::tenants::audit;
 use crate::error::{Error, Result, is_busy};
 use crate::rules::NewUser;
@@ -47,11 +48,14 @@ pub struct UserRow<'a> {
 pub struct QueuedMessage {
     pub message_id: String,
     pub kind: &'static str,
+    /// The transport it is queued for (never its URL or credentials).
+    pub via: Via,
     pub sender: String,
     pub recipient: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachment: Option<Attachment>,
 }
 
 /// Everything one commit writes.
@@ -214,20 +218,23 @@ pub fn queue_message(
     now: i64,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, sender, recipient, subject,
-            body_text, body_html, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, transport, sender, recipient,
+            subject, body_text, body_html, attachment_name, attachment, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         m.message_id,
         tenant,
         batch,
         m.kind,
+        m.via.as_str(),
         m.sender,
         m.recipient,
         m.subject,
         m.text,
         m.html,
+        m.attachment.as_ref().map(|a| a.name.as_str()),
+        m.attachment.as_ref().map(|a| a.content.as_slice()),
         now
     ])?;
     Ok(())

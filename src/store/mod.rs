@@ -30,7 +30,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_search.sql"),
     include_str!("migrations/0003_user_keys_search_segments.sql"),
+    include_str!("migrations/0004_outbox_delivery.sql"),
 ];
+
+/// The schema version of a store this binary has opened (`user_version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// The page size of a new store, in bytes (SQLite's default is 4096).
 ///
@@ -88,8 +92,7 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path, create: Create) -> Result<Store> {
         let shown = path.display().to_string();
-        let exists = path.exists();
-        if !exists {
+        if !path.exists() {
             if create == Create::No {
                 return Err(Error::Store {
                     path: shown,
@@ -98,8 +101,27 @@ impl Store {
                         .into(),
                 });
             }
+            // Another process may create it at the same moment: then both
+            // open the one file.
             create_private_file(path)?;
         }
+        let store = Store::connect(path)?;
+        retry_busy(|| store.migrate()).map_err(|e| store_error(&shown, e))?;
+        Ok(store)
+    }
+
+    /// Another connection to the same store, configured like the first
+    /// (migrations were applied when the first was opened). Delivery
+    /// threads each take one, so that claiming, sending and recording a
+    /// message happen on one thread.
+    pub fn reconnect(&self) -> Result<Store> {
+        let mut store = Store::connect(&self.path)?;
+        store.fixed_now = self.fixed_now;
+        Ok(store)
+    }
+
+    fn connect(path: &Path) -> Result<Store> {
+        let shown = path.display().to_string();
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -116,20 +138,22 @@ impl Store {
         }
         conn.busy_timeout(busy_timeout())
             .map_err(|e| store_error(&shown, e))?;
-        let mut store = Store {
+        // Every connection asks for the page size before its first access:
+        // it decides only for the connection that writes the first page of
+        // a new file, and is ignored for a file that has pages already (the
+        // size in its header wins). So whichever of several processes
+        // opening a new store at once writes first, the store gets
+        // PAGE_SIZE, and no process needs to know whether it created the
+        // file. (SQLite would apply a changed size at a VACUUM outside WAL
+        // mode; onboard never runs one.)
+        conn.pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(|e| store_error(&shown, e))?;
+        let store = Store {
             conn,
             path: path.to_path_buf(),
             fixed_now: fixed_now_from_env(),
         };
-        if !exists {
-            // Before the first page is written: a new store only.
-            store
-                .conn
-                .pragma_update(None, "page_size", PAGE_SIZE)
-                .map_err(|e| store_error(&shown, e))?;
-        }
-        store.configure().map_err(|e| store_error(&shown, e))?;
-        store.migrate().map_err(|e| store_error(&shown, e))?;
+        retry_busy(|| store.configure()).map_err(|e| store_error(&shown, e))?;
         Ok(store)
     }
 
@@ -160,22 +184,36 @@ impl Store {
         Ok(())
     }
 
-    fn migrate(&mut self) -> rusqlite::Result<()> {
-        let version: usize = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > MIGRATIONS.len() {
-            return Err(rusqlite::Error::InvalidQuery);
+    /// Applies the migrations the store has not seen, each in its own
+    /// `BEGIN IMMEDIATE` transaction. The version is read again inside
+    /// that transaction, where no other writer can interleave: of several
+    /// processes opening a new or old store at once, the first applies a
+    /// migration and the others, once they get the lock, find it applied.
+    fn migrate(&self) -> rusqlite::Result<()> {
+        let version = |c: &Connection| -> rusqlite::Result<usize> {
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        };
+        // Read without the lock first: an up-to-date store (every command
+        // but the first) takes no write lock to find out.
+        if version(&self.conn)? == MIGRATIONS.len() {
+            return Ok(());
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i + 1)?;
+        loop {
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
+            let v = version(&tx)?;
+            if v > MIGRATIONS.len() {
+                return Err(rusqlite::Error::InvalidQuery);
+            }
+            if v == MIGRATIONS.len() {
+                return tx.commit();
+            }
+            tx.execute_batch(MIGRATIONS[v])?;
+            tx.pragma_update(None, "user_version", v + 1)?;
             tx.commit()?;
         }
-        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -198,6 +236,25 @@ impl Store {
     }
 }
 
+/// Runs `f` again while SQLite answers "busy" without waiting, up to the
+/// busy timeout. Opening a store that another process is creating at the
+/// same moment meets such answers: switching a new file to WAL mode takes
+/// an exclusive lock, and a connection that opens the file meanwhile is
+/// told "database is locked" at once rather than through the busy handler.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + busy_timeout();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match f() {
+            Err(e) if crate::error::is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// `ONBOARD_NOW` (Unix seconds) pins the clock, so the integration tests can
 /// run the binary "31 days later". A test hook: a build without the
 /// `test-hooks` feature (every release build) reads the real clock.
@@ -210,7 +267,8 @@ fn fixed_now_from_env() -> Option<i64> {
     None
 }
 
-/// Creates an empty file only its owner can read and write.
+/// Creates an empty file only its owner can read and write. A file that
+/// another process created meanwhile is left as it is: both then open it.
 fn create_private_file(path: &Path) -> Result<()> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -228,7 +286,11 @@ fn create_private_file(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path).map(drop).map_err(|e| Error::io(&shown, e))
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(&shown, e)),
+    }
 }
 
 pub(crate) fn store_error(path: &str, e: rusqlite::Error) -> Error {
@@ -351,6 +413,60 @@ mod tests {
         assert_eq!(page.total, 1);
         let active = users::StatusFilter::Active;
         assert_eq!(store.list_users("b", active, None, 1, 20).unwrap().total, 1);
+    }
+
+    #[test]
+    fn migration_0004_keeps_every_outbox_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        create_private_file(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..3] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO tenants VALUES ('a', 'A', 'a.onmicrosoft.com', 'US', 0);
+             INSERT INTO outbox (id, message_id, tenant_id, kind, sender, recipient, subject,
+                 body_text, body_html, status, attempts, last_error, created_at, sent_at)
+             VALUES (1, '<sent@x>', 'a', 'results', 'o <o@x.com>', 'it@x.com', 's', NULL, NULL,
+                     'sent', 1, NULL, 10, 11),
+                    (2, '<queued@x>', 'a', 'welcome', 'o <o@x.com>', 'u@x.com', 's', 'pw', '<p>pw',
+                     'queued', 2, 'connection refused', 10, NULL);",
+        )
+        .unwrap();
+        drop(c);
+        let store = Store::open(&path, Create::No).unwrap();
+        let list = store.outbox(None).unwrap();
+        let row = |i: usize| {
+            let m = &list[i];
+            (
+                m.message_id.as_str(),
+                m.status.as_str(),
+                m.transport,
+                m.attempts,
+                m.last_error.as_deref(),
+                m.body_erased,
+                m.sent_at,
+            )
+        };
+        // Sent stays sent (its transport was not recorded then); queued
+        // stays queued with its bodies, error and attempts, and counts as
+        // queued for SMTP, so that it is never made a file unasked.
+        assert_eq!(row(0), ("<sent@x>", "sent", None, 1, None, true, Some(11)));
+        assert_eq!(
+            row(1),
+            (
+                "<queued@x>",
+                "queued",
+                Some(outbox::Via::Smtp),
+                2,
+                Some("connection refused"),
+                false,
+                None
+            )
+        );
+        assert_eq!(store.left(outbox::Scope::All).unwrap().smtp, 1);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 Every accepted message is written to --dir as NNNNNN.eml (the raw bytes as
 received, with an X-Envelope-To header in front), so a test can read exactly
-what arrived. Failure modes, to test that nothing is lost or sent twice:
+what arrived; the reply to it is "250 2.0.0 OK queued as NNNNNN". Failure
+modes, to test that nothing is lost or sent twice:
 
   --mode ok         accept everything
   --mode tempfail   answer 451 to the first --fail-first messages, then accept
@@ -56,7 +57,9 @@ class Handler:
             f.write(("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode())
             f.write(envelope.original_content or envelope.content)
         os.rename(tmp, path)
-        return "250 2.0.0 OK"
+        # The reply names the file, so a test can match what onboard kept
+        # of the reply with what arrived.
+        return f"250 2.0.0 OK queued as {n:06d}"
 
 
 class Authenticator:
