@@ -226,7 +226,14 @@ impl Work {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         let state = if deleted { "deleted" } else { "active" };
         let key = onboard::store::users::search_key(upn, upn);
-        let segment = onboard::store::search::add(&conn, TENANT, state, &[&key]).unwrap()[0];
+        let segment = onboard::store::search::add(
+            &conn,
+            TENANT,
+            state,
+            &[&key],
+            onboard::store::search::BLOCK_BYTES,
+        )
+        .unwrap()[0];
         conn.execute(
             "INSERT INTO users (id, tenant_id, upn, display_name, usage_location, password_hash, \
              state, deleted_at, created_at, search_key, segment) \

@@ -40,11 +40,42 @@ impl Ctx {
 
 /// The one [`Config`], from the global options and the environment: the
 /// only place below `main` that reads it (besides clap's `env` options).
+/// A setting that does not parse is ignored, as before, except the argon2
+/// cost, whose mistakes are worth an error.
 pub fn config(db: PathBuf) -> Result<Config> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let number = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
     let mut config = Config::new(db);
-    config.argon2 = Cost::from_setting(std::env::var("ONBOARD_ARGON2").ok().as_deref())?;
+    config.argon2 = Cost::from_setting(var("ONBOARD_ARGON2").as_deref())?;
+    if let Some(from) = var("ONBOARD_MAIL_FROM") {
+        config.mail_from = from;
+    }
+    let s = &mut config.store;
+    if let Some(ms) = number("ONBOARD_BUSY_TIMEOUT_MS") {
+        s.busy_timeout = std::time::Duration::from_millis(ms);
+    }
+    if let Some(n) = number("ONBOARD_SEARCH_BLOCK_BYTES") {
+        s.search_block_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = number("ONBOARD_SEARCH_KEEP") {
+        s.search_keep = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    test_hooks(s);
     Ok(config)
 }
+
+/// The test hooks (SPEC §11): a settable clock and a cap on the store's
+/// size, read only by builds with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+fn test_hooks(s: &mut crate::store::Settings) {
+    let number = |name: &str| std::env::var(name).ok()?.trim().parse::<i64>().ok();
+    s.now = number("ONBOARD_NOW");
+    s.max_page_count = number("ONBOARD_MAX_PAGE_COUNT").and_then(|n| u64::try_from(n).ok());
+}
+
+/// A release build has no test hooks: the real clock, no cap.
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks(_: &mut crate::store::Settings) {}
 
 /// Says so when a command about to hash uses a cost below OWASP's
 /// minimum: `ONBOARD_ARGON2` is a real setting, and a weak one is never

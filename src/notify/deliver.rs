@@ -242,7 +242,7 @@ fn work(
     // Claims and marks are tiny; in WAL mode NORMAL keeps them atomic
     // across a crash without an fsync each (a mark lost to a power cut
     // means one more delivery, with the same Message-ID).
-    db.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    db.relax_sync()?;
     let smtp = route.takes_smtp();
     while !crate::interrupt::requested() {
         let after = cursor.load(Ordering::SeqCst);

@@ -10,23 +10,30 @@ use super::render::Rendered;
 use crate::store::batches::QueuedMessage;
 use crate::store::outbox::Via;
 
-/// The From address: `ONBOARD_MAIL_FROM` when set, else a no-reply address
-/// of this machine.
-pub fn sender() -> String {
-    std::env::var("ONBOARD_MAIL_FROM")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "onboard <onboard@localhost>".to_string())
+/// How a command queues its messages: for which transport, from whom.
+#[derive(Debug, Clone, Copy)]
+pub struct Queue<'a> {
+    /// `Route::queue_as` of the command's options.
+    pub via: Via,
+    /// The From address (the Config's `mail_from`).
+    pub from: &'a str,
 }
 
-/// A new outbox message of `kind` for `to`, queued for the transport `via`
-/// (`Route::queue_as` of the command's options).
-pub fn message(kind: &'static str, to: &str, r: &Rendered, via: Via) -> QueuedMessage {
+impl Queue<'_> {
+    /// A new outbox message of `kind` for `to`.
+    pub fn message(&self, kind: &'static str, to: &str, r: &Rendered) -> QueuedMessage {
+        message(kind, self.from, to, r, self.via)
+    }
+}
+
+/// A new outbox message of `kind` from `from` to `to`, queued for the
+/// transport `via`.
+pub fn message(kind: &'static str, from: &str, to: &str, r: &Rendered, via: Via) -> QueuedMessage {
     QueuedMessage {
         message_id: format!("<{}@onboard.invalid>", uuid::Uuid::new_v4()),
         kind,
         via,
-        sender: sender(),
+        sender: from.to_string(),
         recipient: to.to_string(),
         subject: r.subject.clone(),
         text: r.text.clone(),

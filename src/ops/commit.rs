@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{Name, Outputs};
 use crate::interrupt;
+use crate::notify::queue::Queue;
 use crate::notify::{self, Credentials, Templates, TenantInfo};
 use crate::password;
 use crate::progress::Progress;
@@ -37,7 +38,7 @@ use crate::results::{self, ResultsFile};
 use crate::rules::{Finding, NewUser, Verification};
 use crate::secret::Secret;
 use crate::store::batches::{BatchChanges, BatchRow, QueuedMessage, UserRow};
-use crate::store::outbox::{Scope, Via};
+use crate::store::outbox::Scope;
 use crate::store::{Create, Store, Subscription};
 
 /// What `commit` is asked to do: the batch options plus its own.
@@ -177,7 +178,7 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
     if let Some(p) = &opts.results {
         results::check_new(p)?;
     }
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let plan = batch::plan(&store, b)?;
     let delivery = Delivery::prepare(cfg, b)?;
 
@@ -215,13 +216,16 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
     if let Err(e) = check_seats(&plan.licenses, users.len() as u64) {
         return Ok(refused(report, log, e));
     }
-    let via = delivery.route.queue_as();
+    let queue = Queue {
+        via: delivery.route.queue_as(),
+        from: &cfg.mail_from,
+    };
     let prepared = prepare(
         cfg,
         opts,
         &plan,
         &delivery.templates,
-        via,
+        queue,
         &users,
         progress,
         &mut report,
@@ -316,7 +320,7 @@ fn prepare(
     opts: &CommitOptions,
     plan: &BatchPlan,
     templates: &Templates,
-    via: Via,
+    queue: Queue,
     users: &[NewUser],
     progress: &Progress,
     report: &mut Report,
@@ -345,7 +349,7 @@ fn prepare(
         users,
         &passwords,
         &licenses_text,
-        via,
+        queue,
     )?;
     report.timings.render_ms = ms(started.elapsed());
 
@@ -681,7 +685,7 @@ fn skus(plan: &BatchPlan) -> Vec<String> {
     plan.licenses.iter().map(|s| s.sku.clone()).collect()
 }
 
-/// The outbox messages, queued for the transport `via`: the results
+/// The outbox messages, queued as `queue` says: the results
 /// message (in parts for a long list) for each recipient, one welcome
 /// message per user with an alternate address when `--welcome`.
 fn messages(
@@ -691,7 +695,7 @@ fn messages(
     users: &[NewUser],
     passwords: &[Secret],
     licenses: &str,
-    via: Via,
+    queue: Queue,
 ) -> Result<Vec<QueuedMessage>> {
     let tenant = TenantInfo {
         id: plan.tenant.id.clone(),
@@ -715,7 +719,7 @@ fn messages(
             templates.results_messages(&tenant, batch_id, &creds, plan.force_change_password)?;
         for to in &plan.email_to {
             for r in &parts {
-                out.push(notify::queue::message("results", to, r, via));
+                out.push(queue.message("results", to, r));
             }
         }
     }
@@ -723,12 +727,7 @@ fn messages(
         for (u, c) in users.iter().zip(&creds) {
             if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
-                out.push(notify::queue::message(
-                    "welcome",
-                    u.alternate_email(),
-                    &r,
-                    via,
-                ));
+                out.push(queue.message("welcome", u.alternate_email(), &r));
             }
         }
     }

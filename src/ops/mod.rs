@@ -14,3 +14,12 @@ pub mod users;
 pub mod verify;
 
 pub use page::{Page, PageRequest};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::store::{Create, Store};
+
+/// The store the configuration names, opened with its settings.
+pub(crate) fn open(cfg: &Config, create: Create) -> Result<Store> {
+    Store::open(&cfg.db, create, &cfg.store)
+}

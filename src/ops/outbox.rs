@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::notify::deliver::{self, Report};
 use crate::notify::transport;
 use crate::progress::Progress;
+use crate::store::Create;
 use crate::store::outbox::{Envelope, Scope};
-use crate::store::{Create, Store};
 
 /// A message as the list shows it: its envelope and what to say beside its
 /// status (the server's reply, the file, the last error, or until when a
@@ -31,7 +31,7 @@ pub struct Listed {
 /// The messages in `status` (`queued`, `sent`, `written`, `failed`; all
 /// when `None`), oldest first.
 pub fn list(cfg: &Config, status: Option<&str>, req: PageRequest) -> Result<Page<Listed>> {
-    let store = Store::open(&cfg.db, Create::No)?;
+    let store = super::open(cfg, Create::No)?;
     let now = store.now();
     let listed = store
         .outbox(status)?
@@ -83,7 +83,7 @@ impl Sent {
 /// Delivers what is queued, through `smtp` (an SMTP URL) or, with `eml`,
 /// as files.
 pub fn send(cfg: &Config, smtp: Option<&str>, eml: bool, progress: &Progress) -> Result<Sent> {
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let route = transport::for_outbox_send(smtp, eml, &cfg.db)?;
     let queued = store.queued_count()?;
     let bar = progress.items(queued, "sending");

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::rules::location::usage_location;
 use crate::store::tenants::TenantSummary;
-use crate::store::{Create, Domain, Store, Subscription, Tenant};
+use crate::store::{Create, Domain, Subscription, Tenant};
 
 /// A tenant to add.
 #[derive(Debug, Clone)]
@@ -30,13 +30,13 @@ pub fn add_tenant(cfg: &Config, new: NewTenant) -> Result<Tenant> {
         default_domain: check_default_domain(&new.domain)?,
         usage_location: check_location(&new.location, "--location")?.to_string(),
     };
-    let mut store = Store::open(&cfg.db, Create::IfMissing)?;
+    let mut store = super::open(cfg, Create::IfMissing)?;
     store.add_tenant(&tenant)?;
     Ok(tenant)
 }
 
 pub fn list_tenants(cfg: &Config, req: PageRequest) -> Result<Page<TenantSummary>> {
-    let store = Store::open(&cfg.db, Create::No)?;
+    let store = super::open(cfg, Create::No)?;
     Ok(Page::of(store.tenants()?, req))
 }
 
@@ -55,7 +55,7 @@ pub fn add_domain(
     federated: bool,
 ) -> Result<AddedDomain> {
     let name = check_domain(domain)?;
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     store.add_domain(&t.id, &name, federated)?;
     Ok(AddedDomain {
@@ -66,7 +66,7 @@ pub fn add_domain(
 }
 
 pub fn list_domains(cfg: &Config, tenant: &str, req: PageRequest) -> Result<Page<Domain>> {
-    let store = Store::open(&cfg.db, Create::No)?;
+    let store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     Ok(Page::of(store.domains(&t)?, req))
 }
@@ -87,7 +87,7 @@ pub fn add_license(
     name: Option<&str>,
 ) -> Result<AddedLicense> {
     let sku = check_sku(sku)?;
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     let license = store.add_license(&t.id, &sku, seats, name)?;
     Ok(AddedLicense {
@@ -97,7 +97,7 @@ pub fn add_license(
 }
 
 pub fn list_licenses(cfg: &Config, tenant: &str, req: PageRequest) -> Result<Page<Subscription>> {
-    let store = Store::open(&cfg.db, Create::No)?;
+    let store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     Ok(Page::of(store.subscriptions(&t.id)?, req))
 }

@@ -20,7 +20,7 @@ use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
 use crate::password;
 use crate::store::outbox::Scope;
 use crate::store::users::{Change, StatusFilter, UserListRow};
-use crate::store::{Create, Store, Tenant};
+use crate::store::{Create, Tenant};
 
 /// Lists the tenant's users in `status`, those matching `search` when given.
 pub fn list(
@@ -30,7 +30,7 @@ pub fn list(
     search: Option<&str>,
     req: PageRequest,
 ) -> Result<Page<UserListRow>> {
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     store.purge_unless_busy(&t.id)?;
     let found = store.list_users(&t.id, status, search, req.page, req.per_page)?;
@@ -74,7 +74,7 @@ pub fn restore(cfg: &Config, tenant: &str, names: &[String]) -> Result<Changed> 
 }
 
 fn change(cfg: &Config, tenant: &str, names: &[String], action: &'static str) -> Result<Changed> {
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     let upns = qualify(&t, names);
     let changes = match action {
@@ -138,7 +138,7 @@ pub struct Reset {
 /// Resets a user's password: a new generated one, hashed, emailed when
 /// asked; the force-change flag as asked or as it was.
 pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
-    let mut store = Store::open(&cfg.db, Create::No)?;
+    let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(&opts.tenant)?;
     check_recipients(&opts.email_to)?;
     let templates = Templates::load(opts.templates.as_deref())?;
@@ -175,7 +175,9 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
         messages = opts
             .email_to
             .iter()
-            .map(|to| notify::queue::message("reset", to, &rendered, route.queue_as()))
+            .map(|to| {
+                notify::queue::message("reset", &cfg.mail_from, to, &rendered, route.queue_as())
+            })
             .collect();
     }
     let (user, forced) =

@@ -14,12 +14,12 @@ use crate::error::Result;
 use crate::files::{Name, Outputs};
 use crate::progress::Progress;
 use crate::rules::Verification;
-use crate::store::{Create, Store};
+use crate::store::Create;
 
 /// Verifies the batch of `opts`; the log, with the seat findings.
 pub fn verify(cfg: &Config, opts: &BatchOptions, progress: &Progress) -> Result<Verification> {
     batch::guard(cfg, opts)?;
-    let store = Store::open(&cfg.db, Create::No)?;
+    let store = super::open(cfg, Create::No)?;
     let plan = batch::plan(&store, opts)?;
     drop(store);
     batch::Delivery::prepare(cfg, opts)?;

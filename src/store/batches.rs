@@ -90,7 +90,7 @@ pub fn begin_write(store: &mut Store) -> Result<Transaction<'_>> {
                 Error::Refused(format!(
                     "the store {path} is locked by another writer and stayed locked for {}; \
                  nothing was written. Try again when the other command has finished",
-                    super::shown_secs(super::busy_timeout())
+                    super::shown_secs(store.settings.busy_timeout)
                 ))
             } else {
                 Error::Sql(e)
@@ -128,6 +128,7 @@ impl Store {
         // transaction from spilling to the WAL page by page.
         self.conn.execute_batch("PRAGMA cache_size = -262144")?;
         let keyed = search_order(&c.users);
+        let block = self.settings.search_block_bytes;
         let tx = begin_write(self)?;
         let tenant = c.batch.tenant_id;
         let needed = c.users.len() as u64;
@@ -140,7 +141,7 @@ impl Store {
             )));
         }
         // Users deleted more than 30 days ago no longer hold their names.
-        super::users::purge_expired(&tx, tenant, now)?;
+        super::users::purge_expired(&tx, tenant, now, block)?;
 
         let before = subscriptions(&tx, tenant)?;
         for sku in c.licenses {
@@ -172,7 +173,7 @@ impl Store {
                 now
             ],
         )?;
-        insert_users(&tx, c, &keyed, now)?;
+        insert_users(&tx, c, &keyed, now, block)?;
         for m in c.messages {
             queue_message(&tx, tenant, Some(c.batch.id), m, now)?;
         }
@@ -278,10 +279,11 @@ fn insert_users(
     c: &BatchChanges,
     keyed: &[(String, usize)],
     now: i64,
+    block: usize,
 ) -> Result<()> {
     let tenant = c.batch.tenant_id;
     let keys: Vec<&str> = keyed.iter().map(|(k, _)| k.as_str()).collect();
-    let segments = super::search::add(tx, tenant, "active", &keys)?;
+    let segments = super::search::add(tx, tenant, "active", &keys, block)?;
     let rows: Vec<(&str, &UserRow, i64)> = keyed
         .iter()
         .zip(segments)
@@ -405,7 +407,12 @@ mod tests {
     use crate::store::{Create, Tenant};
 
     fn store_with_tenant(dir: &std::path::Path) -> Store {
-        let mut store = Store::open(&dir.join("s.db"), Create::IfMissing).unwrap();
+        let mut store = Store::open(
+            &dir.join("s.db"),
+            Create::IfMissing,
+            &super::super::Settings::default(),
+        )
+        .unwrap();
         store
             .add_tenant(&Tenant {
                 id: "t".into(),

@@ -54,14 +54,37 @@ pub const PAGE_SIZE: u32 = 32768;
 /// How long a writer waits for another one before giving up (exit 3).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The busy timeout: `ONBOARD_BUSY_TIMEOUT_MS` (milliseconds), else
-/// [`DEFAULT_BUSY_TIMEOUT`]. Tests of a locked store set it low.
-pub fn busy_timeout() -> Duration {
-    std::env::var("ONBOARD_BUSY_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(DEFAULT_BUSY_TIMEOUT)
+/// How a store behaves, given by the face's Config (the store reads no
+/// environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a writer waits for another one before giving up (exit 3).
+    pub busy_timeout: Duration,
+    /// Seconds since the epoch to use as "now"; `None` reads the clock. A
+    /// test hook: only test builds set it (to move through the 30-day
+    /// rules without waiting).
+    pub now: Option<i64>,
+    /// A cap on the store's size in pages (SQLite `max_page_count`), so
+    /// that "disk full" can be tested without filling a disk. A test hook.
+    pub max_page_count: Option<u64>,
+    /// The size of a search block ([`search::BLOCK_BYTES`]); tests set it
+    /// low to spread a few users over many blocks.
+    pub search_block_bytes: usize,
+    /// The most matches ordered in memory ([`search::KEEP_MATCHES`]); tests
+    /// set it low to take the dense path with a few users.
+    pub search_keep: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            now: None,
+            max_page_count: None,
+            search_block_bytes: search::BLOCK_BYTES,
+            search_keep: search::KEEP_MATCHES,
+        }
+    }
 }
 
 /// A duration for messages: "10 s", "0.25 s".
@@ -80,17 +103,16 @@ pub enum Create {
     No,
 }
 
-/// An open store.
+/// An open store. Its connection is its own: everything goes through its
+/// methods.
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
-    /// Seconds since the epoch to use as "now"; `None` reads the clock.
-    /// Tests set it to move through the 30-day rules without waiting.
-    fixed_now: Option<i64>,
+    settings: Settings,
 }
 
 impl Store {
-    pub fn open(path: &Path, create: Create) -> Result<Store> {
+    pub fn open(path: &Path, create: Create, settings: &Settings) -> Result<Store> {
         let shown = path.display().to_string();
         if !path.exists() {
             if create == Create::No {
@@ -105,8 +127,15 @@ impl Store {
             // open the one file.
             create_private_file(path)?;
         }
-        let store = Store::connect(path)?;
-        retry_busy(|| store.migrate()).map_err(|e| store_error(&shown, e))?;
+        let store = Store::connect(path, settings)?;
+        retry_busy(settings.busy_timeout, || store.migrate()).map_err(|e| match e {
+            Migrate::Newer => Error::Store {
+                path: shown.clone(),
+                message: "was written by a newer version of onboard; upgrade onboard to use it"
+                    .into(),
+            },
+            Migrate::Sql(e) => store_error(&shown, e),
+        })?;
         Ok(store)
     }
 
@@ -115,12 +144,10 @@ impl Store {
     /// threads each take one, so that claiming, sending and recording a
     /// message happen on one thread.
     pub fn reconnect(&self) -> Result<Store> {
-        let mut store = Store::connect(&self.path)?;
-        store.fixed_now = self.fixed_now;
-        Ok(store)
+        Store::connect(&self.path, &self.settings)
     }
 
-    fn connect(path: &Path) -> Result<Store> {
+    fn connect(path: &Path, settings: &Settings) -> Result<Store> {
         let shown = path.display().to_string();
         let conn = Connection::open_with_flags(
             path,
@@ -136,7 +163,7 @@ impl Store {
                     .into(),
             });
         }
-        conn.busy_timeout(busy_timeout())
+        conn.busy_timeout(settings.busy_timeout)
             .map_err(|e| store_error(&shown, e))?;
         // Every connection asks for the page size before its first access:
         // it decides only for the connection that writes the first page of
@@ -151,9 +178,10 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
-            fixed_now: fixed_now_from_env(),
+            settings: settings.clone(),
         };
-        retry_busy(|| store.configure()).map_err(|e| store_error(&shown, e))?;
+        retry_busy(settings.busy_timeout, || store.configure())
+            .map_err(|e| store_error(&shown, e))?;
         Ok(store)
     }
 
@@ -167,14 +195,8 @@ impl Store {
              PRAGMA foreign_keys = ON;
              PRAGMA secure_delete = ON;",
         )?;
-        // A test hook, only in builds for tests (the `test-hooks` feature):
-        // caps the store's size so that "disk full" can be tested without
-        // filling a disk (SQLite then answers SQLITE_FULL).
-        #[cfg(feature = "test-hooks")]
-        if let Some(pages) = std::env::var("ONBOARD_MAX_PAGE_COUNT")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
+        // The test hook's cap: SQLite then answers SQLITE_FULL.
+        if let Some(pages) = self.settings.max_page_count {
             let _: i64 =
                 self.conn
                     .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
@@ -189,7 +211,7 @@ impl Store {
     /// that transaction, where no other writer can interleave: of several
     /// processes opening a new or old store at once, the first applies a
     /// migration and the others, once they get the lock, find it applied.
-    fn migrate(&self) -> rusqlite::Result<()> {
+    fn migrate(&self) -> std::result::Result<(), Migrate> {
         let version = |c: &Connection| -> rusqlite::Result<usize> {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
@@ -205,10 +227,10 @@ impl Store {
             )?;
             let v = version(&tx)?;
             if v > MIGRATIONS.len() {
-                return Err(rusqlite::Error::InvalidQuery);
+                return Err(Migrate::Newer);
             }
             if v == MIGRATIONS.len() {
-                return tx.commit();
+                return Ok(tx.commit()?);
             }
             tx.execute_batch(MIGRATIONS[v])?;
             tx.pragma_update(None, "user_version", v + 1)?;
@@ -220,9 +242,14 @@ impl Store {
         &self.path
     }
 
+    /// How this store was opened.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// Seconds since the Unix epoch.
     pub fn now(&self) -> i64 {
-        self.fixed_now.unwrap_or_else(|| {
+        self.settings.now.unwrap_or_else(|| {
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
@@ -232,7 +259,28 @@ impl Store {
 
     /// Pins "now" (tests of time-dependent rules).
     pub fn set_now(&mut self, now: i64) {
-        self.fixed_now = Some(now);
+        self.settings.now = Some(now);
+    }
+
+    /// Makes this connection's own commits durable without an fsync each
+    /// (WAL mode keeps them atomic): for the tiny claims and marks of a
+    /// delivery thread, where a mark lost to a power cut means one more
+    /// delivery with the same Message-ID.
+    pub fn relax_sync(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("PRAGMA synchronous = NORMAL")?)
+    }
+}
+
+/// Why migrating failed.
+enum Migrate {
+    /// The store's schema is newer than this binary's.
+    Newer,
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Migrate {
+    fn from(e: rusqlite::Error) -> Self {
+        Migrate::Sql(e)
     }
 }
 
@@ -241,12 +289,15 @@ impl Store {
 /// same moment meets such answers: switching a new file to WAL mode takes
 /// an exclusive lock, and a connection that opens the file meanwhile is
 /// told "database is locked" at once rather than through the busy handler.
-fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    let deadline = std::time::Instant::now() + busy_timeout();
+fn retry_busy<T, E: AsBusy>(
+    timeout: Duration,
+    mut f: impl FnMut() -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    let deadline = std::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match f() {
-            Err(e) if crate::error::is_busy(&e) && std::time::Instant::now() < deadline => {
+            Err(e) if e.is_busy() && std::time::Instant::now() < deadline => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
@@ -255,16 +306,21 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
     }
 }
 
-/// `ONBOARD_NOW` (Unix seconds) pins the clock, so the integration tests can
-/// run the binary "31 days later". A test hook: a build without the
-/// `test-hooks` feature (every release build) reads the real clock.
-fn fixed_now_from_env() -> Option<i64> {
-    #[cfg(feature = "test-hooks")]
-    return std::env::var("ONBOARD_NOW")
-        .ok()
-        .and_then(|v| v.trim().parse().ok());
-    #[cfg(not(feature = "test-hooks"))]
-    None
+/// An error that may be SQLite's "busy".
+trait AsBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl AsBusy for rusqlite::Error {
+    fn is_busy(&self) -> bool {
+        crate::error::is_busy(self)
+    }
+}
+
+impl AsBusy for Migrate {
+    fn is_busy(&self) -> bool {
+        matches!(self, Migrate::Sql(e) if crate::error::is_busy(e))
+    }
 }
 
 /// Creates an empty file only its owner can read and write. A file that
@@ -311,9 +367,6 @@ pub(crate) fn store_error(path: &str, e: rusqlite::Error) -> Error {
              back and nothing was committed. Free some space and run the command again"
                 .to_string()
         }
-        rusqlite::Error::InvalidQuery => {
-            "was written by a newer version of onboard; upgrade onboard to use it".to_string()
-        }
         _ => e.to_string(),
     };
     Error::Store {
@@ -330,7 +383,7 @@ mod tests {
     fn creates_a_private_store_with_the_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let store = Store::open(&path, Create::IfMissing).unwrap();
+        let store = Store::open(&path, Create::IfMissing, &Settings::default()).unwrap();
         let v: usize = store
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -349,7 +402,7 @@ mod tests {
         }
         drop(store);
         // Reopening applies nothing twice.
-        Store::open(&path, Create::No).unwrap();
+        Store::open(&path, Create::No, &Settings::default()).unwrap();
     }
 
     #[test]
@@ -379,7 +432,7 @@ mod tests {
         )
         .unwrap();
         drop(c);
-        let store = Store::open(&path, Create::No).unwrap();
+        let store = Store::open(&path, Create::No, &Settings::default()).unwrap();
         let keys: Vec<(i64, String)> = store
             .conn
             .prepare("SELECT key, id FROM users ORDER BY key")
@@ -436,7 +489,7 @@ mod tests {
         )
         .unwrap();
         drop(c);
-        let store = Store::open(&path, Create::No).unwrap();
+        let store = Store::open(&path, Create::No, &Settings::default()).unwrap();
         let list = store.outbox(None).unwrap();
         let row = |i: usize| {
             let m = &list[i];
@@ -478,7 +531,7 @@ mod tests {
             b"hello, this is not sqlite at all, not even close....",
         )
         .unwrap();
-        assert!(Store::open(&path, Create::No).is_err());
+        assert!(Store::open(&path, Create::No, &Settings::default()).is_err());
         assert_eq!(
             std::fs::read(&path).unwrap(),
             b"hello, this is not sqlite at all, not even close...."

@@ -352,7 +352,12 @@ mod tests {
     const LEASE: Duration = Duration::from_secs(600);
 
     fn store_with(dir: &std::path::Path, vias: &[Via]) -> Store {
-        let mut store = Store::open(&dir.join("s.db"), Create::IfMissing).unwrap();
+        let mut store = Store::open(
+            &dir.join("s.db"),
+            Create::IfMissing,
+            &super::super::Settings::default(),
+        )
+        .unwrap();
         store.set_now(1_000_000);
         store
             .add_tenant(&Tenant {

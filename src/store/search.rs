@@ -55,22 +55,6 @@ pub const BLOCK_BYTES: usize = 64 * 1024;
 /// index in display order, which finds it early.
 pub const KEEP_MATCHES: usize = 50_000;
 
-/// [`BLOCK_BYTES`], or `ONBOARD_SEARCH_BLOCK_BYTES`: tests set it low to
-/// spread a few users over many blocks.
-pub fn block_bytes() -> usize {
-    setting("ONBOARD_SEARCH_BLOCK_BYTES").unwrap_or(BLOCK_BYTES)
-}
-
-/// [`KEEP_MATCHES`], or `ONBOARD_SEARCH_KEEP`: tests set it low to take the
-/// dense path with a few users.
-pub fn keep_matches() -> usize {
-    setting("ONBOARD_SEARCH_KEEP").unwrap_or(KEEP_MATCHES)
-}
-
-fn setting(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
-}
-
 const SEP: u8 = 0xFF;
 
 /// A search key split into the entry a block holds and the tail the
@@ -98,7 +82,7 @@ struct Block {
     id: Option<i64>,
     entries: i64,
     body: Vec<u8>,
-    /// Its size limit, [`block_bytes`].
+    /// Its size limit (the store's `search_block_bytes`).
     limit: usize,
 }
 
@@ -187,12 +171,12 @@ pub fn add(
     tenant: &str,
     state: &str,
     keys: &[&str],
+    limit: usize,
 ) -> rusqlite::Result<Vec<i64>> {
     let mut by_tail: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, key) in keys.iter().enumerate() {
         by_tail.entry(split_key(key).1).or_default().push(i);
     }
-    let limit = block_bytes();
     let mut blocks = vec![0; keys.len()];
     for (tail, members) in by_tail {
         let mut block = open_block(tx, tenant, state, tail, limit)?;
@@ -301,7 +285,7 @@ impl Moves {
     }
 
     /// Moves the entries and records each user's new block.
-    pub fn apply(&self, tx: &Connection, tenant: &str) -> rusqlite::Result<()> {
+    pub fn apply(&self, tx: &Connection, tenant: &str, limit: usize) -> rusqlite::Result<()> {
         if self.moved.is_empty() {
             return Ok(());
         }
@@ -315,7 +299,7 @@ impl Moves {
             return Ok(());
         };
         let keys: Vec<&str> = self.moved.iter().map(|m| m.key.as_str()).collect();
-        let blocks = add(tx, tenant, state, &keys)?;
+        let blocks = add(tx, tenant, state, &keys, limit)?;
         let mut set =
             tx.prepare_cached("UPDATE users SET segment = ?3 WHERE key = ?1 AND tenant_id = ?2")?;
         for (m, block) in self.moved.iter().zip(blocks) {

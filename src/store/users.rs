@@ -97,8 +97,14 @@ fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<
     .optional()
 }
 
-/// Removes users deleted more than 30 days before `now`, inside `tx`.
-pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Result<Vec<String>> {
+/// Removes users deleted more than 30 days before `now`, inside `tx`
+/// (`block` is the store's search block size).
+pub(super) fn purge_expired(
+    tx: &Transaction,
+    tenant: &str,
+    now: i64,
+    block: usize,
+) -> rusqlite::Result<Vec<String>> {
     let cutoff = now - RESTORE_WINDOW_SECS;
     let expired: Vec<(i64, String, i64, String)> = {
         let mut stmt = tx.prepare_cached(
@@ -128,7 +134,7 @@ pub fn purge_expired(tx: &Transaction, tenant: &str, now: i64) -> rusqlite::Resu
             "deleted more than 30 days ago",
         )?;
     }
-    moves.apply(tx, tenant)?;
+    moves.apply(tx, tenant, block)?;
     Ok(expired.into_iter().map(|(_, upn, _, _)| upn).collect())
 }
 
@@ -194,14 +200,15 @@ impl Store {
         if !expired {
             return Ok(Vec::new());
         }
+        let block = self.settings.search_block_bytes;
         self.conn.busy_timeout(std::time::Duration::ZERO)?;
         let purged = (|| -> Result<Vec<String>> {
             let tx = begin_write(self)?;
-            let purged = purge_expired(&tx, tenant, now)?;
+            let purged = purge_expired(&tx, tenant, now, block)?;
             tx.commit()?;
             Ok(purged)
         })();
-        self.conn.busy_timeout(super::busy_timeout())?;
+        self.conn.busy_timeout(self.settings.busy_timeout)?;
         match purged {
             Err(e) if e.exit_code() == 3 => Ok(Vec::new()),
             other => other,
@@ -236,7 +243,8 @@ impl Store {
         let (total, found) = match &term {
             None => (search::count(&self.conn, tenant, states)?, None),
             Some(t) => {
-                let found = search::search(&self.conn, tenant, states, t, search::keep_matches())?;
+                let found =
+                    search::search(&self.conn, tenant, states, t, self.settings.search_keep)?;
                 (found.total, Some(found.hits))
             }
         };
@@ -344,14 +352,15 @@ impl Store {
         ) -> rusqlite::Result<Change>,
     ) -> Result<Vec<Change>> {
         let now = self.now();
+        let block = self.settings.search_block_bytes;
         let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now)?;
+        purge_expired(&tx, tenant, now, block)?;
         let mut out = Vec::with_capacity(upns.len());
         for upn in upns {
             let found = find(&tx, tenant, upn)?;
             out.push(apply(&tx, upn, found, now, &mut moves)?);
         }
-        moves.apply(&tx, tenant)?;
+        moves.apply(&tx, tenant, block)?;
         tx.commit()?;
         Ok(out)
     }
@@ -369,8 +378,9 @@ impl Store {
         messages: &[QueuedMessage],
     ) -> Result<std::result::Result<(FoundUser, bool), String>> {
         let now = self.now();
+        let block = self.settings.search_block_bytes;
         let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now)?;
+        purge_expired(&tx, tenant, now, block)?;
         let user = match find(&tx, tenant, upn)? {
             None => return Ok(Err("no such user in this tenant".into())),
             Some(u) if u.state == "deleted" => {
