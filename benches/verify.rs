@@ -10,9 +10,9 @@ mod generate;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 use onboard::ingest::encoding::sniff;
 use onboard::ingest::{CsvInput, Source};
+use onboard::progress::Meter;
 use onboard::rules::TenantView;
 use onboard::rules::verify;
 
@@ -36,7 +36,7 @@ fn reading(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(rows), &source, |b, source| {
             b.iter(|| {
                 let s = sniff(source, false).expect("sniff");
-                let mut input = CsvInput::open(source, &s, &ProgressBar::hidden()).expect("open");
+                let mut input = CsvInput::open(source, &s, &Meter::hidden()).expect("open");
                 let mut n = 0;
                 while let Some(pieces) = input.next_pieces().expect("read") {
                     n += pieces.iter().map(|p| p.len()).sum::<usize>();
@@ -57,7 +57,7 @@ fn rules(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(rows), &source, |b, source| {
             b.iter(|| {
                 let s = sniff(source, false).expect("sniff");
-                let mut input = CsvInput::open(source, &s, &ProgressBar::hidden()).expect("open");
+                let mut input = CsvInput::open(source, &s, &Meter::hidden()).expect("open");
                 let out = verify::run(&mut input, &t, false, |_, _| Ok(())).expect("verify");
                 black_box(out.log.errors)
             })

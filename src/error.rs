@@ -120,6 +120,11 @@ impl Error {
         }
     }
 
+    /// Ctrl-C before anything was committed.
+    pub fn nothing_committed() -> Error {
+        Error::Interrupted("interrupted: nothing was committed".into())
+    }
+
     /// The process exit status for this error (SPEC §2).
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -13,7 +13,6 @@ pub mod error;
 pub mod files;
 pub mod finding;
 pub mod ingest;
-pub mod interrupt;
 pub mod notify;
 pub mod ops;
 pub mod password;

@@ -11,11 +11,11 @@
 
 use std::cell::RefCell;
 
+use crate::progress::{Progress, Unit};
 use argon2::password_hash::{Output, ParamsString, SaltString};
 use argon2::{
     ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier, Version,
 };
-use indicatif::ProgressBar;
 use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rayon::prelude::*;
@@ -178,18 +178,23 @@ pub fn hash(argon: &Argon2<'_>, password: &Secret) -> Result<String> {
 }
 
 /// Hashes every password on all cores, in input order, advancing `bar`.
-pub fn hash_all(cost: Cost, passwords: &[&Secret], bar: &ProgressBar) -> Result<Vec<String>> {
+pub fn hash_all(cost: Cost, passwords: &[&Secret], progress: &dyn Progress) -> Result<Vec<String>> {
     let argon = cost.hasher()?;
-    passwords
+    let meter = progress.meter("hashing", Unit::Items, Some(passwords.len() as u64));
+    let hashes = passwords
         .par_iter()
         .map(|p| {
             // Ctrl-C stops a long hashing run (nothing is committed yet).
-            crate::interrupt::check()?;
+            if progress.cancelled() {
+                return Err(Error::nothing_committed());
+            }
             let h = hash(&argon, p);
-            bar.inc(1);
+            meter.inc(1);
             h
         })
-        .collect()
+        .collect();
+    meter.finish();
+    hashes
 }
 
 /// Whether `password` matches the PHC string `phc`.
@@ -242,7 +247,7 @@ mod tests {
             p: 1,
         };
         let secret = Secret::new("Welcome-2026!");
-        let hashes = hash_all(cost, &[&secret, &secret], &ProgressBar::hidden()).unwrap();
+        let hashes = hash_all(cost, &[&secret, &secret], &crate::progress::Quiet).unwrap();
         assert!(hashes[0].starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_ne!(hashes[0], hashes[1], "each hash has its own salt");
         assert!(!hashes[0].contains("Welcome-2026!"));

@@ -4,9 +4,9 @@
 //! failed are kept in fixtures/regressions/ and replayed by `regressions`.
 
 use crate::util::{contains, fuzz_tenant, html_escape};
-use indicatif::ProgressBar;
 use onboard::ingest::{CsvInput, Source, encoding};
 use onboard::notify::{Credentials, Templates, TenantInfo};
+use onboard::progress::Meter;
 use onboard::report::AnnotatedWriter;
 use onboard::rules::verify::{self, Outcome};
 use proptest::prelude::*;
@@ -80,7 +80,7 @@ fn csv_bytes(rows: &[Vec<String>]) -> Vec<u8> {
 fn verify_bytes(bytes: Vec<u8>, annotate: Option<&std::path::Path>) -> Outcome {
     let source = Source::from_bytes("fuzz.csv", bytes);
     let sniff = encoding::sniff(&source, false).unwrap();
-    let mut input = CsvInput::open(&source, &sniff, &ProgressBar::hidden()).unwrap();
+    let mut input = CsvInput::open(&source, &sniff, &Meter::hidden()).unwrap();
     let mut writer = annotate
         .map(|p| AnnotatedWriter::create(p, &input.header, input.dialect.delimiter).unwrap());
     let outcome = verify::run(&mut input, &fuzz_tenant(), true, |rec, findings| {

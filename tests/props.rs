@@ -1,8 +1,8 @@
 //! Property tests through the library: whatever the bytes, reading and
 //! verifying never panics, and the log's counts add up.
 
-use indicatif::ProgressBar;
 use onboard::ingest::{CsvInput, ReadSizes, Source, encoding};
+use onboard::progress::Meter;
 use onboard::rules::Severity;
 use onboard::rules::verify::{self, Verification};
 
@@ -13,7 +13,7 @@ use proptest::prelude::*;
 fn verify_bytes(bytes: Vec<u8>) -> Option<Verification> {
     let source = Source::from_bytes("prop.csv", bytes);
     let sniff = encoding::sniff(&source, false).ok()?;
-    let mut input = CsvInput::open(&source, &sniff, &ProgressBar::hidden()).ok()?;
+    let mut input = CsvInput::open(&source, &sniff, &Meter::hidden()).ok()?;
     let mut seen = 0u64;
     let outcome = verify::run(&mut input, &fuzz_tenant(), true, |rec, findings| {
         seen += 1;
@@ -154,7 +154,7 @@ proptest! {
 fn records(bytes: &[u8], sizes: ReadSizes) -> Option<Vec<(u64, u64, Vec<String>)>> {
     let source = Source::from_bytes("cut.csv", bytes.to_vec());
     let sniff = encoding::sniff(&source, false).ok()?;
-    let mut input = CsvInput::open_sized(&source, &sniff, &ProgressBar::hidden(), sizes).ok()?;
+    let mut input = CsvInput::open_sized(&source, &sniff, &Meter::hidden(), sizes).ok()?;
     let mut out = Vec::new();
     while let Some(pieces) = input.next_pieces().unwrap() {
         for piece in &pieces {
@@ -241,7 +241,7 @@ fn cell() -> impl Strategy<Value = Vec<u8>> {
 fn verify_records(bytes: &[u8], sizes: ReadSizes) -> (Verification, Vec<(u64, Vec<String>)>) {
     let source = Source::from_bytes("enc.csv", bytes.to_vec());
     let sniff = encoding::sniff(&source, false).unwrap();
-    let mut input = CsvInput::open_sized(&source, &sniff, &ProgressBar::hidden(), sizes).unwrap();
+    let mut input = CsvInput::open_sized(&source, &sniff, &Meter::hidden(), sizes).unwrap();
     let mut rows = Vec::new();
     let outcome = verify::run(&mut input, &fuzz_tenant(), false, |rec, _| {
         rows.push((rec.line, rec.fields.iter().map(str::to_string).collect()));
@@ -407,7 +407,7 @@ proptest! {
             && let Ok(mut input) = CsvInput::open_sized(
                 &source,
                 &sniff,
-                &ProgressBar::hidden(),
+                &Meter::hidden(),
                 ReadSizes { block, piece },
             )
         {
@@ -451,7 +451,7 @@ proptest! {
         let sniff = encoding::sniff(&source, false).unwrap();
         let sizes = ReadSizes { block, piece };
         let mut input =
-            CsvInput::open_sized(&source, &sniff, &ProgressBar::hidden(), sizes).unwrap();
+            CsvInput::open_sized(&source, &sniff, &Meter::hidden(), sizes).unwrap();
         let outcome = verify::run_quietly(&mut input, &fuzz_tenant(), false).unwrap();
         let log = outcome.log;
         prop_assert_eq!(log.rows as usize, row + 1, "{:?}", text);

@@ -3,10 +3,10 @@
 //! status of SPEC §2: 0, 1, 3, 4 or 130.
 
 use super::Ctx;
+use super::interrupt;
 use super::verify::{print_log, print_log_to_stderr};
 use crate::cli::CommitArgs;
 use crate::error::{Exit, Result};
-use crate::interrupt;
 use crate::ops::commit::{self, Outcome, Report, Status};
 
 pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {

@@ -2,9 +2,11 @@
 //! command, and printing ([`output`]); [`dispatch`] picks the command.
 
 pub mod args;
+pub mod bars;
 pub mod commit;
 pub mod demo;
 pub mod domain;
+pub mod interrupt;
 pub mod license;
 pub mod outbox;
 pub mod output;
@@ -18,8 +20,8 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::error::{Exit, Result};
 use crate::password::Cost;
-use crate::progress::Progress;
 pub use args::*;
+use bars::Bars;
 use output::Out;
 
 /// What every command gets from the global options.
@@ -27,7 +29,8 @@ use output::Out;
 pub struct Ctx {
     pub config: Config,
     pub format: Format,
-    pub progress: Progress,
+    /// Bars on the terminal, and Ctrl-C.
+    pub progress: Bars,
     /// Where the command's data goes.
     pub out: Out,
 }
@@ -95,7 +98,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
     let ctx = Ctx {
         config: config(cli.db)?,
         format: cli.format,
-        progress: Progress::new(cli.quiet),
+        progress: Bars::new(cli.quiet),
         out: Out::Stdout,
     };
     match cli.command {

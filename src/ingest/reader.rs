@@ -18,7 +18,6 @@
 
 use std::io::Read;
 
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::blocks::{self, Block, BlockReader, ReadAhead};
@@ -31,6 +30,7 @@ use super::source::Source;
 use crate::columns;
 use crate::error::Error;
 use crate::finding::Finding;
+use crate::progress::Meter;
 
 /// The records of one piece of the file, numbered.
 #[derive(Debug)]
@@ -143,7 +143,7 @@ impl Default for ReadSizes {
 impl CsvInput {
     /// Opens `source` (already sniffed) and reads its header. `progress`
     /// advances with the raw bytes read.
-    pub fn open(source: &Source, sniff: &Sniff, progress: &ProgressBar) -> Result<CsvInput, Error> {
+    pub fn open(source: &Source, sniff: &Sniff, progress: &Meter) -> Result<CsvInput, Error> {
         Self::open_sized(source, sniff, progress, ReadSizes::default())
     }
 
@@ -151,7 +151,7 @@ impl CsvInput {
     pub fn open_sized(
         source: &Source,
         sniff: &Sniff,
-        progress: &ProgressBar,
+        progress: &Meter,
         sizes: ReadSizes,
     ) -> Result<CsvInput, Error> {
         Self::open_raw(source, source.open()?, sniff, progress, sizes, false)
@@ -167,7 +167,7 @@ impl CsvInput {
     pub fn open_sniffing(
         source: &Source,
         assumed: &Sniff,
-        progress: &ProgressBar,
+        progress: &Meter,
         digest: bool,
         slot: SniffSlot,
     ) -> Result<CsvInput, Error> {
@@ -186,7 +186,7 @@ impl CsvInput {
         source: &Source,
         raw: Box<dyn Read + Send>,
         sniff: &Sniff,
-        progress: &ProgressBar,
+        progress: &Meter,
         sizes: ReadSizes,
         assumed: bool,
     ) -> Result<CsvInput, Error> {

@@ -36,7 +36,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use indicatif::ProgressBar;
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart};
@@ -44,6 +43,7 @@ use serde::Serialize;
 
 use super::transport::{Delivered, Refused, Route};
 use crate::error::Result;
+use crate::progress::{Progress, Unit};
 use crate::store::Store;
 use crate::store::outbox::{Left, Outcome, Pending, Scope};
 
@@ -165,7 +165,7 @@ pub fn deliver(
     store: &mut Store,
     route: &Route,
     scope: Scope,
-    bar: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Report> {
     let mut report = Report::default();
     let before = store.left(scope)?;
@@ -186,13 +186,14 @@ pub fn deliver(
         // the same run.
         let cursor = AtomicI64::new(0);
         let (tx, rx) = mpsc::channel::<Event>();
+        let meter = progress.meter("sending", Unit::Items, Some(deliverable));
         std::thread::scope(|s| -> Result<()> {
             let workers: Vec<_> = connections
                 .into_iter()
                 .map(|db| {
                     let tx = tx.clone();
                     let (token, cursor) = (&token, &cursor);
-                    s.spawn(move || work(db, route, scope, token, cursor, &tx))
+                    s.spawn(move || work(db, route, scope, token, cursor, &tx, progress))
                 })
                 .collect();
             drop(tx);
@@ -209,8 +210,9 @@ pub fn deliver(
                         report.errors.push((to, e));
                     }
                 }
-                bar.inc(1);
+                meter.inc(1);
             }
+            meter.finish();
             for w in workers {
                 w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
             }
@@ -238,13 +240,14 @@ fn work(
     token: &str,
     cursor: &AtomicI64,
     events: &mpsc::Sender<Event>,
+    progress: &dyn Progress,
 ) -> Result<()> {
     // Claims and marks are tiny; in WAL mode NORMAL keeps them atomic
     // across a crash without an fsync each (a mark lost to a power cut
     // means one more delivery, with the same Message-ID).
     db.relax_sync()?;
     let smtp = route.takes_smtp();
-    while !crate::interrupt::requested() {
+    while !progress.cancelled() {
         let after = cursor.load(Ordering::SeqCst);
         let Some(p) = db.claim_next(scope, after, smtp, token, CLAIM_LEASE)? else {
             break;

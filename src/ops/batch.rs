@@ -21,7 +21,7 @@ use crate::ingest::encoding::{self, Sniff, SniffSlot};
 use crate::ingest::{CsvInput, Source};
 use crate::notify::Templates;
 use crate::notify::transport::Route;
-use crate::progress::Progress;
+use crate::progress::{Progress, Unit};
 use crate::report::{self, AnnotatedWriter, LogFormat};
 use crate::rules::verify::{self, Outcome};
 use crate::rules::{Code, Finding, TenantView};
@@ -286,7 +286,7 @@ pub struct Annotate<'a> {
 /// since only the whole file tells which it is); a NUL byte refuses the
 /// file as before.
 pub fn verify_file(
-    progress: &Progress,
+    progress: &dyn Progress,
     args: &BatchOptions,
     plan: &BatchPlan,
     keep_users: bool,
@@ -295,7 +295,7 @@ pub fn verify_file(
     let started = Instant::now();
     let source = Source::from_arg(&args.file)?;
     let guess = encoding::guess(&source)?;
-    let bar = progress.bytes(source.size(), "verifying");
+    let bar = progress.meter("verifying", Unit::Bytes, source.size());
     let slot = SniffSlot::default();
     let assumed = Sniff::assumed(guess);
     let first = CsvInput::open_sniffing(&source, &assumed, &bar, keep_users, slot.clone())
@@ -315,7 +315,7 @@ pub fn verify_file(
             (sniff, outcome)
         }
     };
-    bar.finish_and_clear();
+    bar.finish();
     Ok(Verified {
         source,
         sniff,

@@ -29,7 +29,6 @@ use super::batch::{self, Annotate, BatchOptions, BatchPlan, Delivery, Verified};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{Name, Outputs};
-use crate::interrupt;
 use crate::notify::queue::Queue;
 use crate::notify::{self, Credentials, Templates, TenantInfo};
 use crate::password;
@@ -171,7 +170,7 @@ impl Outcome {
 }
 
 /// Verifies, hashes, commits and delivers the batch of `opts`.
-pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result<Outcome> {
+pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &dyn Progress) -> Result<Outcome> {
     let b = &opts.batch;
     let mut guard = batch::guard(cfg, b)?;
     guard.maybe_output("--results", opts.results.as_deref())?;
@@ -183,7 +182,9 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
     let delivery = Delivery::prepare(cfg, b)?;
 
     let (mut verified, outputs) = verify(progress, opts, &plan)?;
-    interrupt::check()?;
+    if progress.cancelled() {
+        return Err(Error::nothing_committed());
+    }
     let users = std::mem::take(&mut verified.outcome.users);
     let mut report = new_report(&plan, &verified, opts.dry_run);
     let log = verified.outcome.log;
@@ -230,7 +231,15 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
         progress,
         &mut report,
     )?;
-    let applied = match transact(&mut store, opts, &plan, &users, prepared, &mut report) {
+    let applied = match transact(
+        &mut store,
+        opts,
+        &plan,
+        &users,
+        prepared,
+        progress,
+        &mut report,
+    ) {
         Ok(a) => a,
         Err(e) if e.exit_code() == 3 => return Ok(refused(report, log, e)),
         Err(e) => return Err(e),
@@ -245,7 +254,7 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &Progress) -> Result
 /// fixed, it commits cleanly on its own (its default name is onboard's and
 /// never replaces a file). The staged outputs come back unpublished.
 fn verify(
-    progress: &Progress,
+    progress: &dyn Progress,
     opts: &CommitOptions,
     plan: &BatchPlan,
 ) -> Result<(Verified, Outputs)> {
@@ -322,7 +331,7 @@ fn prepare(
     templates: &Templates,
     queue: Queue,
     users: &[NewUser],
-    progress: &Progress,
+    progress: &dyn Progress,
     report: &mut Report,
 ) -> Result<Prepared> {
     let batch_id = uuid::Uuid::new_v4().to_string();
@@ -335,9 +344,7 @@ fn prepare(
                 .unwrap_or_else(|| password::generate(u.alias()))
         })
         .collect();
-    let bar = progress.items(users.len() as u64, "hashing");
-    let hashes = password::hash_all(cfg.argon2, &passwords.iter().collect::<Vec<_>>(), &bar)?;
-    bar.finish_and_clear();
+    let hashes = password::hash_all(cfg.argon2, &passwords.iter().collect::<Vec<_>>(), progress)?;
     report.timings.hash_ms = ms(started.elapsed());
 
     let started = Instant::now();
@@ -399,9 +406,12 @@ fn transact(
     plan: &BatchPlan,
     users: &[NewUser],
     prepared: Prepared,
+    progress: &dyn Progress,
     report: &mut Report,
 ) -> Result<Applied> {
-    interrupt::check()?;
+    if progress.cancelled() {
+        return Err(Error::nothing_committed());
+    }
     let started = Instant::now();
     let settings = settings_json(plan, opts);
     let file_name = file_name_for_batch(&report.file);
@@ -438,7 +448,7 @@ fn transact(
         force_change_password: plan.force_change_password,
         messages: &messages,
     };
-    let applied = store.apply_batch(&changes, opts.dry_run)?;
+    let applied = store.apply_batch(&changes, opts.dry_run, progress)?;
     report.timings.transaction_ms = ms(started.elapsed());
     report.committed = applied.committed;
     report.batch_id = Some(batch_id.clone());
@@ -466,7 +476,7 @@ fn after_commit(
     delivery: &Delivery,
     outputs: Outputs,
     applied: Applied,
-    progress: &Progress,
+    progress: &dyn Progress,
     mut report: Report,
     log: Verification,
 ) -> Outcome {
@@ -495,7 +505,7 @@ fn after_commit(
         Err(e) => failed.push(format!("the log files were not written ({e})")),
     }
     let started = Instant::now();
-    if report.committed && messages > 0 && !interrupt::requested() {
+    if report.committed && messages > 0 && !progress.cancelled() {
         let scope = Scope::Batch(&batch_id);
         deliver(
             store,
@@ -524,7 +534,7 @@ fn after_commit(
             message,
         }
     };
-    if report.committed && interrupt::requested() {
+    if report.committed && progress.cancelled() {
         let message = format!(
             "interrupted: the batch {} was committed ({created} users created); their \
              passwords are in {results}; {} of {} messages were sent, the rest stay queued: run \
@@ -565,13 +575,11 @@ fn deliver(
     delivery: &Delivery,
     scope: Scope,
     messages: usize,
-    progress: &Progress,
+    progress: &dyn Progress,
     report: &mut Report,
     failed: &mut Vec<String>,
 ) {
-    let bar = progress.items(messages as u64, "sending");
-    let sent = notify::deliver::deliver(store, &delivery.route, scope, &bar);
-    bar.finish_and_clear();
+    let sent = notify::deliver::deliver(store, &delivery.route, scope, progress);
     match sent {
         Ok(r) => {
             report.messages_sent = r.delivered();

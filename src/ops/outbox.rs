@@ -82,13 +82,10 @@ impl Sent {
 
 /// Delivers what is queued, through `smtp` (an SMTP URL) or, with `eml`,
 /// as files.
-pub fn send(cfg: &Config, smtp: Option<&str>, eml: bool, progress: &Progress) -> Result<Sent> {
+pub fn send(cfg: &Config, smtp: Option<&str>, eml: bool, progress: &dyn Progress) -> Result<Sent> {
     let mut store = super::open(cfg, Create::No)?;
     let route = transport::for_outbox_send(smtp, eml, &cfg.db)?;
-    let queued = store.queued_count()?;
-    let bar = progress.items(queued, "sending");
-    let report = deliver::deliver(&mut store, &route, Scope::All, &bar)?;
-    bar.finish_and_clear();
+    let report = deliver::deliver(&mut store, &route, Scope::All, progress)?;
     let sent = sent(&report, route.describe());
     if report.waiting_for_smtp > 0 {
         return Err(Error::usage(format!(

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
 use crate::password;
+use crate::progress::Quiet;
 use crate::store::outbox::Scope;
 use crate::store::users::{Change, StatusFilter, UserListRow};
 use crate::store::{Create, Tenant};
@@ -151,8 +152,7 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
         )));
     };
     let secret = password::generate(upn.split('@').next().unwrap_or_default());
-    let hash =
-        password::hash_all(cfg.argon2, &[&secret], &indicatif::ProgressBar::hidden())?.remove(0);
+    let hash = password::hash_all(cfg.argon2, &[&secret], &Quiet)?.remove(0);
     // The message says what the flag will be.
     let will_force = opts
         .force_change_password
@@ -199,12 +199,7 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
         // Only this reset's messages: anything else queued waits for
         // `outbox send`.
         let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
-        match notify::deliver::deliver(
-            &mut store,
-            &route,
-            Scope::Messages(&ids),
-            &indicatif::ProgressBar::hidden(),
-        ) {
+        match notify::deliver::deliver(&mut store, &route, Scope::Messages(&ids), &Quiet) {
             Ok(d) => {
                 reset.messages_sent = d.delivered();
                 problems.extend(d.errors.iter().map(|(to, e)| format!("to {to}: {e}")));

@@ -17,7 +17,7 @@ use crate::rules::Verification;
 use crate::store::Create;
 
 /// Verifies the batch of `opts`; the log, with the seat findings.
-pub fn verify(cfg: &Config, opts: &BatchOptions, progress: &Progress) -> Result<Verification> {
+pub fn verify(cfg: &Config, opts: &BatchOptions, progress: &dyn Progress) -> Result<Verification> {
     batch::guard(cfg, opts)?;
     let store = super::open(cfg, Create::No)?;
     let plan = batch::plan(&store, opts)?;

@@ -2,7 +2,8 @@
 //!
 //! A commit must end all or nothing, and the administrator must learn which
 //! of the two it was. [`watch`] replaces SIGINT's default (kill the process
-//! wherever it is) with a flag that the commit checks at safe points: while
+//! wherever it is) with a flag that the commit checks at safe points (as
+//! [`super::bars::Bars`]' cancellation, which the stages ask for): while
 //! hashing, before the transaction, after each user inside it and just
 //! before it commits (an interrupted transaction is rolled back), and
 //! between messages after it (the results file is still written, undelivered
@@ -40,18 +41,4 @@ pub fn watch() -> Result<()> {
 /// Whether Ctrl-C was pressed since [`watch`].
 pub fn requested() -> bool {
     FLAG.get().is_some_and(|f| f.load(Ordering::Relaxed))
-}
-
-/// The error for an interrupt before anything was committed.
-pub fn nothing_committed() -> Error {
-    Error::Interrupted("interrupted: nothing was committed".into())
-}
-
-/// `Err(nothing_committed())` when Ctrl-C was pressed.
-pub fn check() -> Result<()> {
-    if requested() {
-        Err(nothing_committed())
-    } else {
-        Ok(())
-    }
 }
