@@ -225,7 +225,7 @@ impl Work {
     pub fn add_user(&self, upn: &str, deleted: bool) {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         let state = if deleted { "deleted" } else { "active" };
-        let key = onboard::store::users::search_key(upn, upn);
+        let key = onboard::store::search::key(upn, upn);
         let segment = onboard::store::search::add(
             &conn,
             TENANT,

@@ -7,7 +7,7 @@
 //! message with its own ID.
 
 use super::render::Rendered;
-use crate::store::batches::QueuedMessage;
+use crate::store::outbox::QueuedMessage;
 use crate::store::outbox::Via;
 
 /// How a command queues its messages: for which transport, from whom.

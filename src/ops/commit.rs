@@ -36,7 +36,8 @@ use crate::progress::Progress;
 use crate::results::{self, ResultsFile};
 use crate::rules::{Finding, NewUser, Verification};
 use crate::secret::Secret;
-use crate::store::batches::{BatchChanges, BatchRow, QueuedMessage, UserRow};
+use crate::store::batches::{BatchChanges, BatchRow, UserRow};
+use crate::store::outbox::QueuedMessage;
 use crate::store::outbox::Scope;
 use crate::store::{Create, Store, Subscription};
 

@@ -8,13 +8,14 @@
 //! from the assignments; user names are guarded by the unique index.
 
 use rayon::prelude::*;
-use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
+use rusqlite::{ErrorCode, Transaction, params};
 
 use super::Store;
+use super::audit::audit;
+use super::begin_write;
 use super::licenses::{Subscription, subscriptions};
-use super::outbox::{Attachment, Via};
-use super::tenants::audit;
-use crate::error::{Error, Result, is_busy};
+use super::outbox::{QueuedMessage, queue_message};
+use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::rules::NewUser;
 #[cfg(doc)]
@@ -44,21 +45,6 @@ pub struct UserRow<'a> {
     pub sign_in_blocked: bool,
 }
 
-/// A message to queue in the outbox.
-#[derive(Debug, Clone)]
-pub struct QueuedMessage {
-    pub message_id: String,
-    pub kind: &'static str,
-    /// The transport it is queued for (never its URL or credentials).
-    pub via: Via,
-    pub sender: String,
-    pub recipient: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    pub attachment: Option<Attachment>,
-}
-
 /// Everything one commit writes.
 #[derive(Debug)]
 pub struct BatchChanges<'a> {
@@ -77,26 +63,6 @@ pub struct Applied {
     /// The subscriptions after the batch (before it, for a dry run).
     pub subscriptions: Vec<Subscription>,
     pub committed: bool,
-}
-
-/// Opens a write transaction, waiting for other writers up to the busy
-/// timeout; a timeout is a refusal (exit 3), not a crash.
-pub fn begin_write(store: &mut Store) -> Result<Transaction<'_>> {
-    let path = store.path().display().to_string();
-    store
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| {
-            if is_busy(&e) {
-                Error::Refused(format!(
-                    "the store {path} is locked by another writer and stayed locked for {}; \
-                 nothing was written. Try again when the other command has finished",
-                    super::shown_secs(store.settings.busy_timeout)
-                ))
-            } else {
-                Error::Sql(e)
-            }
-        })
 }
 
 impl Store {
@@ -221,37 +187,6 @@ impl Store {
 
 fn is_full(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DiskFull)
-}
-
-/// Inserts one outbox row inside the caller's transaction.
-pub fn queue_message(
-    tx: &rusqlite::Connection,
-    tenant: &str,
-    batch: Option<&str>,
-    m: &QueuedMessage,
-    now: i64,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, transport, sender, recipient,
-            subject, body_text, body_html, attachment_name, attachment, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        m.message_id,
-        tenant,
-        batch,
-        m.kind,
-        m.via.as_str(),
-        m.sender,
-        m.recipient,
-        m.subject,
-        m.text,
-        m.html,
-        m.attachment.as_ref().map(|a| a.name.as_str()),
-        m.attachment.as_ref().map(|a| a.content.as_slice()),
-        now
-    ])?;
-    Ok(())
 }
 
 /// One user row. The values that are the same for the whole batch are
@@ -388,12 +323,7 @@ fn search_order(users: &[UserRow]) -> Vec<(String, usize)> {
     let mut keyed: Vec<(String, usize)> = users
         .par_iter()
         .enumerate()
-        .map(|(i, r)| {
-            (
-                super::users::search_key(r.user.display_name(), r.user.upn()),
-                i,
-            )
-        })
+        .map(|(i, r)| (super::search::key(r.user.display_name(), r.user.upn()), i))
         .collect();
     keyed.par_sort_unstable();
     keyed

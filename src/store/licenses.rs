@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::Store;
-use super::tenants::audit;
+use super::audit::audit;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,6 +7,7 @@
 //! Write helpers take a `&Transaction`; a dropped transaction rolls back, so
 //! an early `?` never leaves half a change.
 
+pub mod audit;
 pub mod batches;
 pub mod licenses;
 pub mod outbox;
@@ -18,7 +19,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
@@ -94,6 +95,26 @@ pub fn shown_secs(d: Duration) -> String {
     } else {
         format!("{} s", d.as_secs_f64())
     }
+}
+
+/// Opens a write transaction, waiting for other writers up to the busy
+/// timeout; a timeout is a refusal (exit 3), not a crash.
+pub fn begin_write(store: &mut Store) -> Result<Transaction<'_>> {
+    let path = store.path().display().to_string();
+    store
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| {
+            if crate::error::is_busy(&e) {
+                Error::Refused(format!(
+                    "the store {path} is locked by another writer and stayed locked for {}; \
+                 nothing was written. Try again when the other command has finished",
+                    shown_secs(store.settings.busy_timeout)
+                ))
+            } else {
+                Error::Sql(e)
+            }
+        })
 }
 
 /// Whether opening may create a missing store.

@@ -29,6 +29,52 @@ use serde::Serialize;
 use super::Store;
 use crate::error::Result;
 
+/// A message to queue in the outbox.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub message_id: String,
+    pub kind: &'static str,
+    /// The transport it is queued for (never its URL or credentials).
+    pub via: Via,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachment: Option<Attachment>,
+}
+
+/// Inserts one outbox row inside the caller's transaction.
+pub fn queue_message(
+    tx: &rusqlite::Connection,
+    tenant: &str,
+    batch: Option<&str>,
+    m: &QueuedMessage,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (message_id, tenant_id, batch_id, kind, transport, sender, recipient,
+            subject, body_text, body_html, attachment_name, attachment, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        m.message_id,
+        tenant,
+        batch,
+        m.kind,
+        m.via.as_str(),
+        m.sender,
+        m.recipient,
+        m.subject,
+        m.text,
+        m.html,
+        m.attachment.as_ref().map(|a| a.name.as_str()),
+        m.attachment.as_ref().map(|a| a.content.as_slice()),
+        now
+    ])?;
+    Ok(())
+}
+
 /// The transport a message was queued for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -346,7 +392,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::batches::{QueuedMessage, queue_message};
+
     use crate::store::{Create, Tenant};
 
     const LEASE: Duration = Duration::from_secs(600);

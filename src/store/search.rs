@@ -55,6 +55,27 @@ pub const BLOCK_BYTES: usize = 64 * 1024;
 /// index in display order, which finds it early.
 pub const KEEP_MATCHES: usize = 50_000;
 
+/// What `users list --search` looks in: the display name and the user
+/// name, lower-cased with Unicode rules, display name first so the key
+/// also sorts the list.
+pub fn key(display_name: &str, upn: &str) -> String {
+    let mut key = String::with_capacity(display_name.len() + 1 + upn.len());
+    push_lowercase(&mut key, display_name);
+    key.push(' ');
+    push_lowercase(&mut key, upn);
+    key
+}
+
+/// Appends `s` lower-cased: byte by byte when it is ASCII (user names
+/// always are, display names mostly), else by Unicode's rules.
+fn push_lowercase(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.push_str(&s.to_lowercase());
+    }
+}
+
 const SEP: u8 = 0xFF;
 
 /// A search key split into the entry a block holds and the tail the

@@ -4,6 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::Store;
+use super::audit::audit;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,22 +31,6 @@ pub struct TenantSummary {
     pub deleted_users: u64,
     pub seats_total: u64,
     pub seats_assigned: u64,
-}
-
-/// Appends an audit entry inside the caller's transaction.
-pub fn audit(
-    tx: &rusqlite::Connection,
-    tenant: &str,
-    at: i64,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![tenant, at, action, subject, detail])?;
-    Ok(())
 }
 
 impl Store {

@@ -10,10 +10,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
-use super::batches::{QueuedMessage, begin_write};
+use super::audit::audit;
+use super::begin_write;
 use super::licenses::subscriptions;
+use super::outbox::{QueuedMessage, queue_message};
 use super::search::{self, Hit, Moves};
-use super::tenants::audit;
 use crate::error::Result;
 use crate::rules::{Existing, ExistingUsers};
 
@@ -136,27 +137,6 @@ pub(super) fn purge_expired(
     }
     moves.apply(tx, tenant, block)?;
     Ok(expired.into_iter().map(|(_, upn, _, _)| upn).collect())
-}
-
-/// What `users list --search` looks in: the display name and the user
-/// name, lower-cased with Unicode rules, display name first so the key
-/// also sorts the list.
-pub fn search_key(display_name: &str, upn: &str) -> String {
-    let mut key = String::with_capacity(display_name.len() + 1 + upn.len());
-    push_lowercase(&mut key, display_name);
-    key.push(' ');
-    push_lowercase(&mut key, upn);
-    key
-}
-
-/// Appends `s` lower-cased: byte by byte when it is ASCII (user names
-/// always are, display names mostly), else by Unicode's rules.
-fn push_lowercase(out: &mut String, s: &str) {
-    if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-    } else {
-        out.push_str(&s.to_lowercase());
-    }
 }
 
 impl Store {
@@ -398,7 +378,7 @@ impl Store {
             |r| r.get(0),
         )?;
         for m in messages {
-            super::batches::queue_message(&tx, tenant, None, m, now)?;
+            queue_message(&tx, tenant, None, m, now)?;
         }
         audit(
             &tx,
@@ -616,14 +596,14 @@ mod tests {
     #[test]
     fn search_keys_fold_unicode_case() {
         assert_eq!(
-            search_key("Zoë ÅNGSTRÖM", "Zoe@Contoso.com"),
+            search::key("Zoë ÅNGSTRÖM", "Zoe@Contoso.com"),
             "zoë ångström zoe@contoso.com"
         );
         assert_eq!(
-            search_key("ADELE Vance", "Adele.Vance@X.com"),
+            search::key("ADELE Vance", "Adele.Vance@X.com"),
             "adele vance adele.vance@x.com"
         );
         // Σ at the end of a word lower-cases to ς, as str::to_lowercase does.
-        assert_eq!(search_key("ΟΔΟΣ", "a@b.c"), "οδος a@b.c");
+        assert_eq!(search::key("ΟΔΟΣ", "a@b.c"), "οδος a@b.c");
     }
 }
