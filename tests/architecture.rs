@@ -17,13 +17,32 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("report", &["store", "notify", "ops", "cli", "web"]),
     ("store", &["report", "notify", "ops", "cli", "web"]),
     ("notify", &["ops", "cli", "web"]),
-    ("finding", &["ingest", "rules", "report", "store", "ops", "cli"]),
+    (
+        "finding",
+        &["ingest", "rules", "report", "store", "ops", "cli"],
+    ),
     ("config", &["ops", "cli", "web"]),
+    (
+        "password",
+        &["store", "notify", "report", "ops", "cli", "web"],
+    ),
+    (
+        "progress",
+        &["ingest", "rules", "store", "notify", "ops", "cli", "web"],
+    ),
     ("ops", &["cli", "web"]),
 ];
 
 /// Where the environment may be read: the faces and the one Config.
 const READS_ENV: &[&str] = &["cli", "web", "config", "main"];
+
+/// Crates of one face only: the terminal's arguments and bars, the web's
+/// server. The stages get a `progress::Progress` instead of a bar.
+const FACE_CRATES: &[(&str, &[&str])] = &[
+    ("clap", &["cli", "main"]),
+    ("indicatif", &["cli"]),
+    ("axum", &["web"]),
+];
 
 /// The top-level module a file of `src/` belongs to (`src/store/users.rs`
 /// → `store`, `src/config.rs` → `config`).
@@ -88,13 +107,32 @@ fn uses(code: &str) -> (Vec<String>, bool) {
     (names, env)
 }
 
+/// Whether `code` names the crate `krate` (`krate::...` at a word's start).
+fn names_crate(code: &str, krate: &str) -> bool {
+    let pattern = format!("{krate}::");
+    code.match_indices(&pattern).any(|(i, _)| {
+        code[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != ':')
+    })
+}
+
 /// Every problem with one file, as sentences.
 fn problems(module: &str, file: &str, source: &str) -> Vec<String> {
-    let (names, env) = uses(&code_of(source));
+    let code = code_of(source);
+    let (names, env) = uses(&code);
     let mut out = Vec::new();
+    for (krate, faces) in FACE_CRATES {
+        if !faces.contains(&module) && names_crate(&code, krate) {
+            out.push(format!("{file}: uses {krate}, which belongs to a face"));
+        }
+    }
     if let Some((_, banned)) = FORBIDDEN.iter().find(|(m, _)| *m == module) {
         for n in names.iter().filter(|n| banned.contains(&n.as_str())) {
-            out.push(format!("{file}: the {module} stage uses crate::{n}, a stage above it"));
+            out.push(format!(
+                "{file}: the {module} stage uses crate::{n}, a stage above it"
+            ));
         }
     }
     if env && !READS_ENV.contains(&module) {
@@ -131,6 +169,79 @@ fn no_stage_uses_a_stage_above_it_and_only_faces_read_the_environment() {
     assert!(all.is_empty(), "layering broken:\n{}", all.join("\n"));
 }
 
+/// The files of `src/store/` that `source` names as `super::FILE`.
+fn store_files_named(source: &str, files: &[String]) -> Vec<String> {
+    let code = code_of(source);
+    files
+        .iter()
+        .filter(|f| {
+            code.contains(&format!("super::{f}::")) || code.contains(&format!("super::{f};"))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The store's files import one another without a circle, so each can be
+/// read (and, for a second backend, written) from the bottom up.
+#[test]
+fn no_circle_between_store_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            if p.extension()? != "rs" {
+                return None;
+            }
+            Some(p.file_stem()?.to_string_lossy().into_owned())
+        })
+        .filter(|f| f != "mod")
+        .collect();
+    files.sort();
+    let edges: Vec<(String, Vec<String>)> = files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(dir.join(format!("{f}.rs"))).unwrap();
+            (f.clone(), store_files_named(&text, &files))
+        })
+        .collect();
+    assert_eq!(circle(&edges), None, "store files in a circle");
+}
+
+/// A circle in the graph, if there is one (depth-first search).
+fn circle(edges: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == node) {
+            return Some(path[i..].to_vec());
+        }
+        if done.iter().any(|d| d == node) {
+            return None;
+        }
+        path.push(node.to_string());
+        let next = edges
+            .iter()
+            .find(|(n, _)| n == node)
+            .map(|(_, e)| e.clone());
+        for n in next.unwrap_or_default() {
+            if let Some(c) = visit(&n, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.push(node.to_string());
+        None
+    }
+    let mut done = Vec::new();
+    edges
+        .iter()
+        .find_map(|(n, _)| visit(n, edges, &mut Vec::new(), &mut done))
+}
+
 /// The check itself can fail: a forbidden import, an environment read in a
 /// stage, and what must not count (comments, strings, longer names).
 #[test]
@@ -141,6 +252,18 @@ fn the_check_finds_what_it_should_and_only_that() {
     assert!(found[0].contains("crate::rules"));
     let fine = "// crate::store is mentioned here\n/* crate::ops */\nlet s = \"crate::cli\";\n\
                 use crate::columns; use mycrate::store;";
-    assert_eq!(problems("ingest", "ingest/y.rs", fine), Vec::<String>::new());
+    assert_eq!(
+        problems("ingest", "ingest/y.rs", fine),
+        Vec::<String>::new()
+    );
     assert!(problems("cli", "cli/z.rs", bad).is_empty());
+    let bar = "fn f(b: &indicatif::ProgressBar) {}";
+    assert_eq!(problems("password", "password.rs", bar).len(), 1);
+    assert!(problems("cli", "cli/bars.rs", bar).is_empty());
+    let edges = vec![
+        ("a".to_string(), vec!["b".to_string()]),
+        ("b".to_string(), vec!["a".to_string()]),
+    ];
+    assert!(circle(&edges).is_some());
+    assert_eq!(circle(&edges[..1]), None);
 }

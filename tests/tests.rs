@@ -7,6 +7,7 @@
 #[path = "../benches/support/generate.rs"]
 mod generate;
 
+mod architecture;
 mod bad_input;
 mod commit;
 mod faults;
