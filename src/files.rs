@@ -172,7 +172,9 @@ fn file_id(_path: &Path) -> Option<(u64, u64)> {
     None
 }
 
-/// Options that create a new file only its owner can read and write.
+/// Options that create a new file only its owner can read and write
+/// (`create_new`: an existing file is an error; change it for the cases
+/// that want otherwise).
 pub fn private_file_options() -> OpenOptions {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);

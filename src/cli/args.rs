@@ -107,9 +107,8 @@ pub enum UsersCommand {
         onboard users list --tenant contoso --status deleted --format csv"
     )]
     List {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[arg(long, value_enum, default_value_t = UserStatus::Active)]
         status: UserStatus,
         /// Part of a display name or user name, any case.
@@ -123,9 +122,8 @@ pub enum UsersCommand {
         after_help = "Example:\n  onboard users delete --tenant contoso adele.vance@contoso.onmicrosoft.com alex.wilber"
     )]
     Delete {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// User names; a bare alias means the tenant's default domain.
         #[arg(required = true, value_name = "UPN")]
         upns: Vec<String>,
@@ -133,9 +131,8 @@ pub enum UsersCommand {
     /// Bring back users deleted less than 30 days ago, with their licences where seats are free.
     #[command(after_help = "Example:\n  onboard users restore --tenant contoso adele.vance")]
     Restore {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[arg(required = true, value_name = "UPN")]
         upns: Vec<String>,
     },
@@ -145,9 +142,8 @@ pub enum UsersCommand {
         --email-to it@contoso.com"
     )]
     ResetPassword {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[arg(value_name = "UPN")]
         upn: String,
         /// Also email the new password here (1 to 5).
@@ -162,14 +158,8 @@ pub enum UsersCommand {
         /// Folder with email templates that replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
-        /// SMTP transport, e.g. smtp://user:pass@host:587?tls=required.
-        #[arg(
-            long,
-            env = "ONBOARD_SMTP_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        smtp: Option<String>,
+        #[command(flatten)]
+        smtp: SmtpArg,
     },
 }
 
@@ -201,14 +191,8 @@ pub enum OutboxCommand {
         onboard outbox send --eml"
     )]
     Send {
-        /// SMTP transport for the messages queued for SMTP.
-        #[arg(
-            long,
-            env = "ONBOARD_SMTP_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        smtp: Option<String>,
+        #[command(flatten)]
+        smtp: SmtpArg,
         /// Write the messages queued for SMTP as .eml files to outbox/ beside the store instead.
         #[arg(long)]
         eml: bool,
@@ -275,9 +259,8 @@ pub enum DomainCommand {
     /// Add a domain to a tenant (managed unless --federated).
     #[command(after_help = "Example:\n  onboard domain add --tenant contoso contoso.com")]
     Add {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// The domain name, e.g. contoso.com.
         domain: String,
         /// Users of a federated domain are created on premises, not here.
@@ -287,9 +270,8 @@ pub enum DomainCommand {
     /// List a tenant's domains.
     #[command(after_help = "Example:\n  onboard domain list --tenant contoso")]
     List {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         pages: PageArgs,
     },
@@ -301,9 +283,8 @@ pub enum LicenseCommand {
     #[command(after_help = "Example:\n  \
         onboard license add --tenant contoso ENTERPRISEPACK --seats 25 --name \"Office 365 E3\"")]
     Add {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// The SKU id, e.g. ENTERPRISEPACK.
         sku: String,
         #[arg(long)]
@@ -315,9 +296,8 @@ pub enum LicenseCommand {
     /// SKU, name, total, assigned and available seats.
     #[command(after_help = "Example:\n  onboard license list --tenant contoso")]
     List {
-        /// The tenant id (`onboard tenant list` shows them).
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         pages: PageArgs,
     },
@@ -362,9 +342,8 @@ pub struct BatchArgs {
     /// The filled template; `-` reads standard input.
     pub file: PathBuf,
 
-    /// The tenant id (`onboard tenant list` shows them).
-    #[arg(long)]
-    pub tenant: String,
+    #[command(flatten)]
+    pub tenant: TenantArg,
 
     /// Sign-in status for every user of the batch.
     #[arg(long, default_value = "allowed", value_parser = parse_sign_in())]
@@ -407,14 +386,8 @@ pub struct BatchArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
-    /// SMTP transport, e.g. smtp://user:pass@host:587?tls=required.
-    #[arg(
-        long,
-        env = "ONBOARD_SMTP_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub smtp: Option<String>,
+    #[command(flatten)]
+    pub smtp: SmtpArg,
 }
 
 /// Whether the command line asks for `--format json`, read before it is
@@ -462,7 +435,7 @@ impl From<&BatchArgs> for BatchOptions {
     fn from(a: &BatchArgs) -> BatchOptions {
         BatchOptions {
             file: a.file.clone(),
-            tenant: a.tenant.clone(),
+            tenant: a.tenant.id.clone(),
             sign_in: a.sign_in,
             usage_location: a.usage_location.clone(),
             licenses: a.licenses.clone(),
@@ -473,7 +446,7 @@ impl From<&BatchArgs> for BatchOptions {
             log: a.log.clone(),
             annotated: a.annotated.clone(),
             templates: a.templates.clone(),
-            smtp: a.smtp.clone(),
+            smtp: a.smtp.url.clone(),
         }
     }
 }
@@ -486,5 +459,32 @@ impl From<&CommitArgs> for CommitOptions {
             dry_run: a.dry_run,
             results: a.results.clone(),
         }
+    }
+}
+
+/// `--tenant ID`: the tenant a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct TenantArg {
+    /// The tenant id (`onboard tenant list` shows them).
+    #[arg(long = "tenant", value_name = "ID")]
+    pub id: String,
+}
+
+/// `--smtp URL`, or `ONBOARD_SMTP_URL`: where messages are sent.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SmtpArg {
+    /// SMTP transport, e.g. smtp://user:pass@host:587?tls=required.
+    #[arg(
+        long = "smtp",
+        env = "ONBOARD_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub url: Option<String>,
+}
+
+impl From<&str> for TenantArg {
+    fn from(id: &str) -> TenantArg {
+        TenantArg { id: id.to_string() }
     }
 }

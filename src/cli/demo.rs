@@ -282,6 +282,6 @@ fn batch_args(file: &Path) -> BatchArgs {
         log: None,
         annotated: None,
         templates: None,
-        smtp: None,
+        smtp: Default::default(),
     }
 }

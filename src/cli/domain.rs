@@ -13,7 +13,7 @@ pub fn run(ctx: &Ctx, cmd: DomainCommand) -> Result<Exit> {
             domain,
             federated,
         } => {
-            let added = tenants::add_domain(&ctx.config, &tenant, &domain, federated)?;
+            let added = tenants::add_domain(&ctx.config, &tenant.id, &domain, federated)?;
             let kind = if federated { "federated" } else { "managed" };
             eprintln!(
                 "domain {} added to tenant {} ({kind})",
@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, cmd: DomainCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         DomainCommand::List { tenant, pages } => {
-            let domains = tenants::list_domains(&ctx.config, &tenant, pages.into())?;
+            let domains = tenants::list_domains(&ctx.config, &tenant.id, pages.into())?;
             let rows: Vec<Vec<String>> = domains
                 .items
                 .iter()

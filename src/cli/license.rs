@@ -14,7 +14,8 @@ pub fn run(ctx: &Ctx, cmd: LicenseCommand) -> Result<Exit> {
             seats,
             name,
         } => {
-            let added = tenants::add_license(&ctx.config, &tenant, &sku, seats, name.as_deref())?;
+            let added =
+                tenants::add_license(&ctx.config, &tenant.id, &sku, seats, name.as_deref())?;
             let s = &added.license;
             eprintln!(
                 "{}: {} seats in all, {} assigned, {} available",
@@ -26,7 +27,7 @@ pub fn run(ctx: &Ctx, cmd: LicenseCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         LicenseCommand::List { tenant, pages } => {
-            let subs = tenants::list_licenses(&ctx.config, &tenant, pages.into())?;
+            let subs = tenants::list_licenses(&ctx.config, &tenant.id, pages.into())?;
             let rows: Vec<Vec<String>> = subs
                 .items
                 .iter()

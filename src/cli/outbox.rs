@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, cmd: OutboxCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         OutboxCommand::Send { smtp, eml } => {
-            let sent = outbox::send(&ctx.config, smtp.as_deref(), eml, &ctx.progress)?;
+            let sent = outbox::send(&ctx.config, smtp.url.as_deref(), eml, &ctx.progress)?;
             for e in &sent.errors {
                 eprintln!("not delivered to {}: {}", e.recipient, e.error);
             }

@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                 UserStatus::Deleted => StatusFilter::Deleted,
                 UserStatus::All => StatusFilter::All,
             };
-            let page = users::list(cfg, &tenant, filter, search.as_deref(), pages.into())?;
+            let page = users::list(cfg, &tenant.id, filter, search.as_deref(), pages.into())?;
             let rows: Vec<Vec<String>> = page
                 .items
                 .iter()
@@ -58,11 +58,11 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
         }
         UsersCommand::Delete { tenant, upns } => report(
             ctx,
-            &users::delete(cfg, &tenant, &upns)?,
+            &users::delete(cfg, &tenant.id, &upns)?,
             "deleted (restorable for 30 days; seats freed)",
         ),
         UsersCommand::Restore { tenant, upns } => {
-            report(ctx, &users::restore(cfg, &tenant, &upns)?, "restored")
+            report(ctx, &users::restore(cfg, &tenant.id, &upns)?, "restored")
         }
         UsersCommand::ResetPassword {
             tenant,
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
             smtp,
         } => {
             let opts = ResetOptions {
-                tenant,
+                tenant: tenant.id,
                 user: upn,
                 email_to,
                 force_change_password: match (force_change_password, no_force_change_password) {
@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, cmd: UsersCommand) -> Result<Exit> {
                     _ => None,
                 },
                 templates,
-                smtp,
+                smtp: smtp.url,
             };
             super::warn_weak_cost(cfg);
             let reset = users::reset_password(cfg, &opts)?;

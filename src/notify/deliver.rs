@@ -112,7 +112,7 @@ pub fn build(p: &Pending) -> std::result::Result<Message, String> {
         ("sender", &p.sender),
         ("subject", &p.subject),
     ] {
-        if v.chars().any(|c| c.is_control()) {
+        if v.chars().any(crate::rules::text::is_control) {
             return Err(format!(
                 "refused: the {what} contains a line break or control character"
             ));

@@ -426,7 +426,13 @@ fn attachment_name(batch_id: &str, part: usize, parts: usize) -> String {
 /// A subject line cannot carry a line break into the headers.
 fn header_safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::rules::text::is_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -18,7 +18,6 @@
 //! connection refused), and never repeat the SMTP URL, which may hold a
 //! password.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -207,14 +206,13 @@ impl Transport for FileOutbox {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let path = self.dir.join(format!("{id}.eml"));
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&path).map_err(|e| failed(&path, e))?;
+        // Named by Message-ID: a retry replaces its own earlier copy.
+        let mut f = crate::files::private_file_options()
+            .create_new(false)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| failed(&path, e))?;
         f.write_all(&email.formatted())
             .and_then(|()| f.sync_all())
             .map_err(|e| failed(&path, e))?;

@@ -76,12 +76,13 @@ pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
 /// one must not reach the terminal as such, so control characters are shown
 /// escaped (`\u{1b}`).
 fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    let control = crate::rules::text::is_control;
+    if !s.chars().any(control) {
         return s.into();
     }
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if control(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()

@@ -84,7 +84,8 @@ impl<'a> Row<'a> {
 }
 
 /// Whether `bytes` (UTF-8) hold no control character: C0, DEL, C1, U+2028
-/// or U+2029.
+/// or U+2029, as [`super::text::is_control`] defines them (a test compares
+/// the two on every character), a word at a time.
 fn is_free_of_control_bytes(bytes: &[u8]) -> bool {
     // Eight bytes at a time: whether any byte is below 0x20 or is 0x7F
     // ("has less than" and "has zero byte", exact as yes/no answers).
@@ -113,6 +114,22 @@ fn is_free_of_control_bytes(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::ingest::records::parse;
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_one_definition_of_a_control_character() {
+        for c in (0..0x3000u32)
+            .chain(0xFFF0..0x10000)
+            .filter_map(char::from_u32)
+        {
+            let mut buf = [0u8; 4];
+            let one = c.encode_utf8(&mut buf).as_bytes();
+            // Padded past eight bytes, so that the word-wise part sees it.
+            let padded = [b"abcdefgh".as_slice(), one, b"ijklmnop"].concat();
+            let free = !super::super::text::is_control(c);
+            assert_eq!(is_free_of_control_bytes(one), free, "{c:?}");
+            assert_eq!(is_free_of_control_bytes(&padded), free, "{c:?}");
+        }
+    }
 
     #[test]
     fn control_characters_anywhere_in_the_record() {

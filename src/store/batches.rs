@@ -127,10 +127,9 @@ impl Store {
                     "the subscription {sku} was removed meanwhile; nothing was committed"
                 ))
             })?;
-            if sub.available < needed {
+            if let Some(short) = sub.shortage(needed) {
                 return Err(Error::Refused(format!(
-                    "not enough seats: {}: {} available, {} needed; nothing was committed",
-                    sub.sku, sub.available, needed
+                    "not enough seats: {short}; nothing was committed"
                 )));
             }
         }

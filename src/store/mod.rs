@@ -15,7 +15,6 @@ pub mod search;
 pub mod tenants;
 pub mod users;
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -356,14 +355,7 @@ fn create_private_file(path: &Path) -> Result<()> {
             message: format!("the folder {} does not exist", dir.display()),
         });
     }
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
+    match crate::files::private_file_options().open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(Error::io(&shown, e)),
