@@ -18,8 +18,10 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
+    /// A sink on a port the system picks when the server binds it, so no
+    /// other process can take the port between choosing and binding.
     pub fn start(work: &Work, name: &str, extra: &[&str]) -> SmtpSink {
-        Self::start_on(free_port(), work, name, extra)
+        Self::start_on(0, work, name, extra)
     }
 
     pub fn start_on(port: u16, work: &Work, name: &str, extra: &[&str]) -> SmtpSink {
@@ -44,6 +46,11 @@ impl SmtpSink {
                 "the test SMTP server did not start (run ./scripts/test.sh, which installs aiosmtpd):\n{err}"
             );
         }
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(port);
         SmtpSink { child, port, dir }
     }
 
@@ -75,6 +82,8 @@ impl Drop for SmtpSink {
     }
 }
 
+/// A port nothing listens on now, for a server that is down (and, in the
+/// tests that bring one up there later, the port it comes up on).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

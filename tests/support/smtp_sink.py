@@ -14,13 +14,15 @@ modes, to test that nothing is lost or sent twice:
                     an unacknowledged message is not delivered)
   --auth USER:PASS  require AUTH LOGIN/PLAIN with these credentials
 
-Prints "ready <port>" on stdout once it listens; stops on SIGTERM or SIGINT.
+Prints "ready <port>" on stdout once it listens (--port 0: a port the system
+picks); stops on SIGTERM or SIGINT.
 """
 
 import argparse
 import itertools
 import os
 import signal
+import socket
 import sys
 import threading
 import warnings
@@ -72,6 +74,12 @@ class Authenticator:
         return AuthResult(success=ok, handled=False)
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main():
     warnings.simplefilter("ignore")  # AUTH without TLS is deliberate here
     p = argparse.ArgumentParser()
@@ -86,11 +94,23 @@ def main():
     if a.auth:
         user, password = a.auth.split(":", 1)
         kwargs = dict(authenticator=Authenticator(user, password), auth_required=True, auth_require_tls=False)
-    controller = Controller(
-        Handler(a.dir, a.mode, a.fail_first), hostname="127.0.0.1", port=a.port, data_size_limit=0, **kwargs
-    )
-    controller.start()
-    print(f"ready {a.port}", flush=True)
+    handler = Handler(a.dir, a.mode, a.fail_first)
+    # With --port 0 the sink picks a free port itself and says which: the
+    # test never chooses one that another process may take before the sink
+    # binds it. (aiosmtpd checks its own port after binding, so the free port
+    # is found first; if it is taken meanwhile, the next one is tried.)
+    for _ in range(20):
+        port = a.port or free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, data_size_limit=0, **kwargs)
+        try:
+            controller.start()
+            break
+        except (OSError, RuntimeError):
+            if a.port:
+                raise
+    else:
+        raise SystemExit("no free port")
+    print(f"ready {port}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
