@@ -760,3 +760,113 @@ fn settings_json(plan: &BatchPlan, opts: &CommitOptions) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tenants::{self, NewTenant};
+    use crate::progress::Quiet;
+
+    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
+
+    /// A store with tenant contoso (contoso.com managed) and `seats` seats
+    /// of ENTERPRISEPACK, hashing at the cheapest cost.
+    fn setup(dir: &Path, seats: u64) -> Config {
+        let mut cfg = Config::new(dir.join("s.db"));
+        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
+        tenants::add_tenant(
+            &cfg,
+            NewTenant {
+                id: "contoso".into(),
+                domain: "contoso.onmicrosoft.com".into(),
+                location: "US".into(),
+                name: None,
+            },
+        )
+        .unwrap();
+        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        tenants::add_license(&cfg, "contoso", "ENTERPRISEPACK", seats, None).unwrap();
+        cfg
+    }
+
+    fn opts(dir: &Path, results: &str) -> CommitOptions {
+        CommitOptions {
+            batch: BatchOptions {
+                file: SAMPLE.into(),
+                tenant: "contoso".into(),
+                licenses: vec!["ENTERPRISEPACK".into()],
+                ..BatchOptions::default()
+            },
+            results: Some(dir.join(results)),
+            ..CommitOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_commit_then_the_same_file_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = setup(dir.path(), 12);
+        let done = commit(&cfg, &opts(dir.path(), "r1.csv"), &Quiet).unwrap();
+        assert_eq!(done.status, Status::Done, "{:?}", done.message);
+        assert!(done.report.committed);
+        assert_eq!(done.report.created, 6);
+        assert_eq!(done.report.licenses[0].assigned, 6);
+        assert!(dir.path().join("r1.csv").exists());
+        assert!(done.document().findings.is_none());
+
+        let again = commit(&cfg, &opts(dir.path(), "r2.csv"), &Quiet).unwrap();
+        assert_eq!(again.status, Status::Invalid);
+        let codes: Vec<&str> = again.log.findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["already_exists"; 6]);
+        assert!(again.document().findings.is_some());
+        assert!(!dir.path().join("r2.csv").exists());
+    }
+
+    #[test]
+    fn too_few_seats_is_refused_with_nothing_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = setup(dir.path(), 3);
+        let out = commit(&cfg, &opts(dir.path(), "r.csv"), &Quiet).unwrap();
+        assert_eq!(out.status, Status::Refused);
+        assert!(!out.report.committed);
+        assert_eq!(out.report.error.as_ref().unwrap()["exit"], 3);
+        assert!(
+            out.message
+                .unwrap()
+                .contains("ENTERPRISEPACK: 3 available, 6 needed")
+        );
+        assert!(!dir.path().join("r.csv").exists());
+    }
+
+    /// Cancelled before the transaction: nothing committed, said so.
+    #[test]
+    fn a_cancelled_commit_commits_nothing() {
+        struct Cancelled;
+        impl Progress for Cancelled {
+            fn meter(
+                &self,
+                _: &'static str,
+                _: crate::progress::Unit,
+                _: Option<u64>,
+            ) -> crate::progress::Meter {
+                crate::progress::Meter::hidden()
+            }
+            fn cancelled(&self) -> bool {
+                true
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = setup(dir.path(), 12);
+        let err = commit(&cfg, &opts(dir.path(), "r.csv"), &Cancelled).unwrap_err();
+        assert_eq!(err.exit_code(), 130);
+        let page = crate::ops::users::list(
+            &cfg,
+            "contoso",
+            crate::store::users::StatusFilter::All,
+            None,
+            crate::ops::PageRequest::default(),
+        )
+        .unwrap();
+        assert_eq!(page.total, 0);
+    }
+}

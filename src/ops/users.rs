@@ -232,3 +232,66 @@ fn qualify(t: &Tenant, names: &[String]) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::commit::{self, CommitOptions};
+    use crate::ops::tenants::{self, NewTenant};
+    use crate::progress::Quiet;
+
+    #[test]
+    fn list_delete_restore_and_reset_through_the_operations() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::new(dir.path().join("s.db"));
+        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
+        let new = NewTenant {
+            id: "contoso".into(),
+            domain: "contoso.onmicrosoft.com".into(),
+            location: "US".into(),
+            name: None,
+        };
+        tenants::add_tenant(&cfg, new).unwrap();
+        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        let opts = CommitOptions {
+            batch: crate::ops::batch::BatchOptions {
+                file: concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv").into(),
+                tenant: "contoso".into(),
+                force_change_password: true,
+                ..Default::default()
+            },
+            results: Some(dir.path().join("r.csv")),
+            ..CommitOptions::default()
+        };
+        commit::commit(&cfg, &opts, &Quiet).unwrap();
+        let all = PageRequest::default();
+        let page = list(&cfg, "contoso", StatusFilter::Active, Some("ADELE"), all).unwrap();
+        assert_eq!(page.total, 1);
+        let names = vec!["adele.vance".to_string(), "nobody".to_string()];
+        let gone = delete(&cfg, "CONTOSO", &names).unwrap();
+        assert_eq!((gone.changed, gone.failed), (1, 1));
+        assert_eq!(
+            list(&cfg, "contoso", StatusFilter::Deleted, None, all)
+                .unwrap()
+                .total,
+            1
+        );
+        let back = restore(&cfg, "contoso", &names[..1]).unwrap();
+        assert_eq!((back.changed, back.failed), (1, 0));
+
+        let reset = |force| {
+            let opts = ResetOptions {
+                tenant: "contoso".into(),
+                user: "adele.vance".into(),
+                force_change_password: force,
+                ..ResetOptions::default()
+            };
+            reset_password(&cfg, &opts).unwrap()
+        };
+        let r = reset(None);
+        assert!(r.force_change_password, "the flag is kept");
+        assert_eq!(r.password.len(), 16);
+        assert!(!reset(Some(false)).force_change_password);
+        assert!(!reset(None).force_change_password, "kept again");
+    }
+}

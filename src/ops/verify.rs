@@ -38,3 +38,41 @@ pub fn verify(cfg: &Config, opts: &BatchOptions, progress: &dyn Progress) -> Res
     outputs.publish()?;
     Ok(log)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tenants::{self, NewTenant};
+    use crate::progress::Quiet;
+
+    #[test]
+    fn the_sample_verifies_and_seats_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::new(dir.path().join("s.db"));
+        let new = NewTenant {
+            id: "contoso".into(),
+            domain: "contoso.onmicrosoft.com".into(),
+            location: "US".into(),
+            name: None,
+        };
+        tenants::add_tenant(&cfg, new).unwrap();
+        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        tenants::add_license(&cfg, "contoso", "EMS", 2, None).unwrap();
+        let mut opts = BatchOptions {
+            file: concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv").into(),
+            tenant: "contoso".into(),
+            log: Some(dir.path().join("log.json")),
+            ..BatchOptions::default()
+        };
+        let log = verify(&cfg, &opts, &Quiet).unwrap();
+        assert_eq!((log.rows, log.errors, log.warnings), (6, 0, 0));
+        assert!(dir.path().join("log.json").exists());
+        opts.licenses = vec!["ems".into()];
+        let log = verify(&cfg, &opts, &Quiet).unwrap();
+        assert_eq!(log.errors, 1);
+        assert_eq!(log.findings[0].code.as_str(), "insufficient_seats");
+        // An output aimed at the store is refused before anything is read.
+        opts.log = Some(cfg.db.clone());
+        assert_eq!(verify(&cfg, &opts, &Quiet).unwrap_err().exit_code(), 2);
+    }
+}
