@@ -320,12 +320,7 @@ fn parse_with(
     max_records: usize,
 ) -> Parsed {
     let bytes = text.as_bytes();
-    // What csv-core unquotes, `out_len` bytes of it so far; it grows
-    // (doubling) when csv-core fills it, and is never zeroed twice.
-    let mut out: Vec<u8> = Vec::new();
-    let mut out_len = 0;
-    // One record's field ends, as csv-core writes them.
-    let mut rec_ends = vec![0usize; 64];
+    let mut unquoter = Unquoter::new();
     let mut bounds: Vec<u32> = Vec::with_capacity(bytes.len() / 4);
     let mut spans = Vec::with_capacity(bytes.len() / 128);
     // Where the delimiters and quotes of a quoted line are.
@@ -333,7 +328,6 @@ fn parse_with(
     let mut pos = 0;
     let (mut counted, mut breaks) = (0, 0);
     let mut complete = true;
-    let mut first_call = true;
     let mut unclosed = None;
 
     while spans.len() < max_records {
@@ -346,6 +340,7 @@ fn parse_with(
         breaks += count_breaks(bytes, counted..pos);
         counted = pos;
         let first = bounds.len();
+        // In place: a line without quotes, or quoted the simple way.
         let read = match next_record(bytes, pos, at_eof) {
             Next::Unfinished => {
                 complete = false;
@@ -377,89 +372,39 @@ fn parse_with(
             pos = (end + 1).min(bytes.len());
             continue;
         }
+        // Otherwise csv-core's.
         bounds.truncate(first);
-        let rec_start = pos;
-        let rec_out = out_len;
-        let mut ends_len = 0;
-        let done = loop {
-            if out_len == out.len() {
-                out.resize(out.len() * 2 + 16, 0);
-            }
-            if ends_len == rec_ends.len() {
-                rec_ends.resize(rec_ends.len() * 2, 0);
-            }
-            // csv-core drops a UTF-8 BOM at the very start of what it is
-            // first given; a record here is never the start of the file
-            // (the BOM was decoded away already), so its first call gets
-            // one byte and a BOM-like start stays data.
-            let limit = if first_call { pos + 1 } else { bytes.len() };
-            first_call = false;
-            let (res, nin, nout, nend) = core.read_record(
-                &bytes[pos..limit],
-                &mut out[out_len..],
-                &mut rec_ends[ends_len..],
-            );
-            pos += nin;
-            out_len += nout;
-            ends_len += nend;
-            match res {
-                ReadRecordResult::Record => break true,
-                ReadRecordResult::End => break false,
-                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
-                ReadRecordResult::InputEmpty if pos < bytes.len() => {}
-                ReadRecordResult::InputEmpty if at_eof => {
-                    // The end of the file closes the open record; when that
-                    // is inside quotes, the rules say where they opened (a
-                    // rare path: the last record of a file only).
-                    unclosed = lines::unclosed(bytes, rec_start, breaks + 1, delimiter);
-                    if ends_len == rec_ends.len() {
-                        rec_ends.resize(rec_ends.len() * 2, 0);
-                    }
-                    let (res, _, nout, nend) =
-                        core.read_record(&[], &mut out[out_len..], &mut rec_ends[ends_len..]);
-                    out_len += nout;
-                    ends_len += nend;
-                    break res == ReadRecordResult::Record;
-                }
-                ReadRecordResult::InputEmpty => {
-                    complete = false;
-                    break false;
-                }
+        let read = unquoter.read(core, bytes, &mut pos, at_eof, breaks + 1, delimiter);
+        let (text, ends, open) = match read {
+            CoreRead::Record { text, ends, unclosed } => (text, ends, unclosed),
+            CoreRead::Stop { finished, unclosed: u } => {
+                complete &= finished;
+                unclosed = u.or(unclosed);
+                break;
             }
         };
-        if !done {
-            out_len = rec_out;
-            break;
-        }
         let mut start = 0;
-        for &end in &rec_ends[..ends_len] {
+        for &end in &unquoter.ends[..ends] {
             bounds.extend([offset(start), offset(end)]);
             start = end;
         }
-        if fields_are_blank(&out[rec_out..out_len], &bounds[first..]) {
+        if fields_are_blank(&unquoter.out[text.clone()], &bounds[first..]) {
             // A quote never closed over nothing but blanks loses nothing.
-            unclosed = None;
             bounds.truncate(first);
-            out_len = rec_out;
+            unquoter.len = text.start;
             continue;
         }
+        unclosed = open.or(unclosed);
         spans.push(Span {
             line: breaks + 1,
-            text: rec_out..out_len,
+            text,
             in_place: false,
             bounds: first..bounds.len(),
         });
     }
     breaks += count_breaks(bytes, counted..pos);
-    out.truncate(out_len);
-    // csv-core only takes ASCII quotes out of UTF-8 text: what is left is
-    // UTF-8.
-    let unquoted = match simdutf8::basic::from_utf8(&out) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(&out).into_owned(),
-    };
     Parsed {
-        unquoted,
+        unquoted: unquoter.into_text(),
         text,
         bounds,
         spans,
@@ -469,6 +414,134 @@ fn parse_with(
         bad: Vec::new(),
         unclosed: unclosed.filter(|_| complete),
         undecided: false,
+    }
+}
+
+/// What csv-core made of the record at a position.
+enum CoreRead {
+    /// A record: its unquoted fields at `text` in the unquoter's buffer,
+    /// their ends the first `ends` of its `ends`.
+    Record {
+        text: Range<usize>,
+        ends: usize,
+        unclosed: Option<lines::Unclosed>,
+    },
+    /// No record: the stretch has none left (`finished`), or ends inside
+    /// one (not `finished`: parse it again from a longer stretch).
+    Stop {
+        finished: bool,
+        unclosed: Option<lines::Unclosed>,
+    },
+}
+
+/// csv-core's side of a stretch: the fields of the records it reads,
+/// unquoted, one after the other in one buffer that grows (doubling) when
+/// csv-core fills it and is never zeroed twice.
+struct Unquoter {
+    out: Vec<u8>,
+    /// Bytes of `out` in use.
+    len: usize,
+    /// One record's field ends, as csv-core writes them.
+    ends: Vec<usize>,
+    first_call: bool,
+}
+
+impl Unquoter {
+    fn new() -> Unquoter {
+        Unquoter {
+            out: Vec::new(),
+            len: 0,
+            ends: vec![0; 64],
+            first_call: true,
+        }
+    }
+
+    /// Reads the record at `*pos` (on line `line`) with csv-core, moving
+    /// `*pos` past it.
+    fn read(
+        &mut self,
+        core: &mut csv_core::Reader,
+        bytes: &[u8],
+        pos: &mut usize,
+        at_eof: bool,
+        line: u64,
+        delimiter: u8,
+    ) -> CoreRead {
+        let rec_start = *pos;
+        let rec_out = self.len;
+        let mut ends_len = 0;
+        let mut unclosed = None;
+        let done = loop {
+            if self.len == self.out.len() {
+                self.out.resize(self.out.len() * 2 + 16, 0);
+            }
+            if ends_len == self.ends.len() {
+                self.ends.resize(self.ends.len() * 2, 0);
+            }
+            // csv-core drops a UTF-8 BOM at the very start of what it is
+            // first given; a record here is never the start of the file
+            // (the BOM was decoded away already), so its first call gets
+            // one byte and a BOM-like start stays data.
+            let limit = if self.first_call { *pos + 1 } else { bytes.len() };
+            self.first_call = false;
+            let (res, nin, nout, nend) = core.read_record(
+                &bytes[*pos..limit],
+                &mut self.out[self.len..],
+                &mut self.ends[ends_len..],
+            );
+            *pos += nin;
+            self.len += nout;
+            ends_len += nend;
+            match res {
+                ReadRecordResult::Record => break Ok(()),
+                ReadRecordResult::End => break Err(true),
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+                ReadRecordResult::InputEmpty if *pos < bytes.len() => {}
+                ReadRecordResult::InputEmpty if at_eof => {
+                    // The end of the file closes the open record; when that
+                    // is inside quotes, the rules say where they opened (a
+                    // rare path: the last record of a file only).
+                    unclosed = lines::unclosed(bytes, rec_start, line, delimiter);
+                    if ends_len == self.ends.len() {
+                        self.ends.resize(self.ends.len() * 2, 0);
+                    }
+                    let (res, _, nout, nend) = core.read_record(
+                        &[],
+                        &mut self.out[self.len..],
+                        &mut self.ends[ends_len..],
+                    );
+                    self.len += nout;
+                    ends_len += nend;
+                    break if res == ReadRecordResult::Record {
+                        Ok(())
+                    } else {
+                        Err(true)
+                    };
+                }
+                ReadRecordResult::InputEmpty => break Err(false),
+            }
+        };
+        match done {
+            Ok(()) => CoreRead::Record {
+                text: rec_out..self.len,
+                ends: ends_len,
+                unclosed,
+            },
+            Err(finished) => {
+                self.len = rec_out;
+                CoreRead::Stop { finished, unclosed }
+            }
+        }
+    }
+
+    /// The unquoted text of every record read. csv-core only takes ASCII
+    /// quotes out of UTF-8 text: what is left is UTF-8.
+    fn into_text(mut self) -> String {
+        self.out.truncate(self.len);
+        match simdutf8::basic::from_utf8(&self.out) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(&self.out).into_owned(),
+        }
     }
 }
 
