@@ -376,8 +376,15 @@ fn parse_with(
         bounds.truncate(first);
         let read = unquoter.read(core, bytes, &mut pos, at_eof, breaks + 1, delimiter);
         let (text, ends, open) = match read {
-            CoreRead::Record { text, ends, unclosed } => (text, ends, unclosed),
-            CoreRead::Stop { finished, unclosed: u } => {
+            CoreRead::Record {
+                text,
+                ends,
+                unclosed,
+            } => (text, ends, unclosed),
+            CoreRead::Stop {
+                finished,
+                unclosed: u,
+            } => {
                 complete &= finished;
                 unclosed = u.or(unclosed);
                 break;
@@ -482,7 +489,11 @@ impl Unquoter {
             // first given; a record here is never the start of the file
             // (the BOM was decoded away already), so its first call gets
             // one byte and a BOM-like start stays data.
-            let limit = if self.first_call { *pos + 1 } else { bytes.len() };
+            let limit = if self.first_call {
+                *pos + 1
+            } else {
+                bytes.len()
+            };
             self.first_call = false;
             let (res, nin, nout, nend) = core.read_record(
                 &bytes[*pos..limit],

@@ -237,8 +237,35 @@ fn insert_users(
         .zip(segments)
         .map(|((key, i), segment)| (key.as_str(), &c.users[*i], segment))
         .collect();
+    let Some((first, last)) = insert_rows(tx, c, &rows, now, progress)? else {
+        return Ok(());
+    };
+    // New keys are the largest key plus one, and this transaction is the
+    // only writer: the batch's users are the keys from first to last.
+    // Checked, since the licence and role rows rely on it.
+    let in_range: i64 = tx.query_row(
+        "SELECT count(*) FROM users WHERE key BETWEEN ?1 AND ?2",
+        params![first, last],
+        |r| r.get(0),
+    )?;
+    if in_range != rows.len() as i64 || last - first + 1 != in_range {
+        return Err(Error::Internal(
+            "the new users' keys are not consecutive; nothing was committed".into(),
+        ));
+    }
+    per_user_rows(tx, c, first..=last, now)
+}
 
-    // The first and last user keys given out.
+/// The users rows, in the order of `rows`; the first and last keys given
+/// out, `None` for no row.
+fn insert_rows(
+    tx: &Transaction,
+    c: &BatchChanges,
+    rows: &[(&str, &UserRow, i64)],
+    now: i64,
+    progress: &dyn Progress,
+) -> Result<Option<(i64, i64)>> {
+    let tenant = c.batch.tenant_id;
     let mut range = None;
     // Kept for the whole loop: handing it back to the cache would free
     // its bound values' buffers.
@@ -248,7 +275,7 @@ fn insert_users(
     insert.raw_bind_parameter(3, c.batch.id)?;
     insert.raw_bind_parameter(4, now)?;
     let mut guid = uuid::Uuid::encode_buffer();
-    for &(key, r, segment) in &rows {
+    for &(key, r, segment) in rows {
         if progress.cancelled() {
             return Err(Error::nothing_committed());
         }
@@ -276,23 +303,20 @@ fn insert_users(
         let rowid = tx.last_insert_rowid();
         range.get_or_insert((rowid, rowid)).1 = rowid;
     }
-    let Some((first, last)) = range else {
-        return Ok(());
-    };
-    // New keys are the largest key plus one, and this transaction is the
-    // only writer: the batch's users are the keys from first to last.
-    // Checked, since the licence and role rows rely on it.
-    let in_range: i64 = tx.query_row(
-        "SELECT count(*) FROM users WHERE key BETWEEN ?1 AND ?2",
-        params![first, last],
-        |r| r.get(0),
-    )?;
-    if in_range != rows.len() as i64 || last - first + 1 != in_range {
-        return Err(Error::Sql(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERNAL),
-            Some("the new users' keys are not consecutive".into()),
-        )));
-    }
+    Ok(range)
+}
+
+/// What every user of the batch gets besides their row, one statement
+/// each over the keys just given out: a seat of each licence, the roles,
+/// the `user.create` audit entries.
+fn per_user_rows(
+    tx: &Transaction,
+    c: &BatchChanges,
+    keys: std::ops::RangeInclusive<i64>,
+    now: i64,
+) -> Result<()> {
+    let tenant = c.batch.tenant_id;
+    let (first, last) = (*keys.start(), *keys.end());
     for sku in c.licenses {
         tx.prepare_cached(
             "INSERT INTO license_assignments (user_key, tenant_id, sku, state, assigned_at)

@@ -39,6 +39,7 @@
 //! pages (new stores since 2026-12), where a block spans three pages, not
 //! seventeen: 14-16 ms, 9 ms, 15 ms and 4-5 ms (two bench runs).
 
+use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -89,13 +90,10 @@ pub fn split_key(key: &str) -> (&str, &str) {
 
 /// An error for blocks that do not hold what the users say: the
 /// transaction rolls back rather than leave the search wrong.
-fn out_of_step(what: &str) -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-        Some(format!(
-            "the search segments are out of step with the users: {what}"
-        )),
-    )
+fn out_of_step(what: &str) -> Error {
+    Error::Internal(format!(
+        "the search segments are out of step with the users: {what}; nothing was changed"
+    ))
 }
 
 /// A block being filled.
@@ -220,7 +218,7 @@ pub fn add(
 
 /// Takes search keys out of their blocks, given as (block, key); a block
 /// left empty is deleted.
-pub fn remove(tx: &Connection, tenant: &str, items: &[(i64, &str)]) -> rusqlite::Result<()> {
+pub fn remove(tx: &Connection, tenant: &str, items: &[(i64, &str)]) -> Result<()> {
     let mut by_block: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
     for &(block, key) in items {
         by_block.entry(block).or_default().push(key);
@@ -306,7 +304,7 @@ impl Moves {
     }
 
     /// Moves the entries and records each user's new block.
-    pub fn apply(&self, tx: &Connection, tenant: &str, limit: usize) -> rusqlite::Result<()> {
+    pub fn apply(&self, tx: &Connection, tenant: &str, limit: usize) -> Result<()> {
         if self.moved.is_empty() {
             return Ok(());
         }

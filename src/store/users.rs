@@ -105,7 +105,7 @@ pub(super) fn purge_expired(
     tenant: &str,
     now: i64,
     block: usize,
-) -> rusqlite::Result<Vec<String>> {
+) -> Result<Vec<String>> {
     let cutoff = now - RESTORE_WINDOW_SECS;
     let expired: Vec<(i64, String, i64, String)> = {
         let mut stmt = tx.prepare_cached(
