@@ -263,12 +263,8 @@ impl Staged {
             .map_err(|e| Error::io(self.dest.display(), e))
     }
 
-    /// Where the file will go.
-    pub fn dest(&self) -> &Path {
-        &self.dest
-    }
-
     /// Where the file is until it is published.
+    #[cfg(test)]
     pub fn temp_path(&self) -> &Path {
         self.temp.path()
     }
@@ -406,10 +402,6 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    pub fn add(&mut self, s: Staged) {
-        self.staged.push(s);
-    }
-
     /// Adds each staged file there is.
     pub fn add_all(&mut self, files: impl IntoIterator<Item = Option<Staged>>) {
         self.staged.extend(files.into_iter().flatten());

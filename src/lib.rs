@@ -7,18 +7,18 @@
 //! [`cli`] is the terminal face: one module per command.
 
 pub mod cli;
-pub mod columns;
-pub mod config;
+pub(crate) mod columns;
+pub(crate) mod config;
 pub mod error;
-pub mod files;
-pub mod finding;
+pub(crate) mod files;
+pub(crate) mod finding;
 pub mod ingest;
 pub mod notify;
-pub mod ops;
+pub(crate) mod ops;
 pub mod password;
 pub mod progress;
 pub mod report;
-pub mod results;
+pub(crate) mod results;
 pub mod rules;
 pub mod secret;
 pub mod store;

@@ -77,6 +77,7 @@ impl ResultsFile {
     }
 
     /// Where the rows are until [`ResultsFile::publish`].
+    #[cfg(test)]
     pub fn temp_path(&self) -> &Path {
         self.staged.temp_path()
     }

@@ -109,6 +109,9 @@ pub struct Report {
     pub batch_id: Option<String>,
     pub tenant: String,
     pub file: String,
+    /// The input's name without folders, as the batch records it.
+    #[serde(skip)]
+    pub batch_file: String,
     pub sha256: String,
     pub verification: Checked,
     pub rows: u64,
@@ -293,6 +296,7 @@ fn new_report(plan: &BatchPlan, v: &Verified, dry_run: bool) -> Report {
         batch_id: None,
         tenant: plan.tenant.id.clone(),
         file: v.source.name(),
+        batch_file: v.source.file_name(),
         sha256: v.sniff.sha256.map(|d| hex(&d)).unwrap_or_default(),
         verification: Checked::of(log),
         rows: log.rows,
@@ -415,7 +419,7 @@ fn transact(
     }
     let started = Instant::now();
     let settings = settings_json(plan, opts);
-    let file_name = file_name_for_batch(&report.file);
+    let file_name = report.batch_file.clone();
     let roles: Vec<&str> = plan.roles.iter().map(|r| r.as_str()).collect();
     let skus = skus(plan);
     let Prepared {
@@ -638,15 +642,6 @@ fn annotated_path(opts: &CommitOptions) -> Option<PathBuf> {
     b.annotated
         .clone()
         .or_else(|| opts.skip_invalid.then(|| invalid_rows_path(&b.file)))
-}
-
-/// The file name recorded with the batch: the input's name without
-/// folders.
-fn file_name_for_batch(file: &str) -> String {
-    Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| file.to_string())
 }
 
 /// The name the annotated file took among the published `names`.

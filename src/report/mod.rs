@@ -9,13 +9,11 @@ pub mod csv_log;
 pub mod json;
 pub mod text;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 pub use annotated::AnnotatedWriter;
 
-use crate::error::{Error, Result};
 use crate::rules::Verification;
 
 /// The form of a log file, chosen by its extension.
@@ -48,15 +46,6 @@ pub fn write(log: &Verification, format: LogFormat, out: &mut dyn Write) -> std:
         LogFormat::Csv => csv_log::write(log, out),
         LogFormat::Json => json::write(log, out),
     }
-}
-
-/// Writes `log` to the file at `path`, in the format its extension names.
-pub fn write_file(log: &Verification, path: &Path) -> Result<()> {
-    let file = File::create(path).map_err(|e| Error::io(path.display(), e))?;
-    let mut out = BufWriter::new(file);
-    write(log, LogFormat::for_path(path), &mut out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io(path.display(), e))
 }
 
 /// Makes a cell safe to open in a spreadsheet: a leading `= + - @`, tab or

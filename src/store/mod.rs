@@ -262,11 +262,6 @@ impl Store {
         &self.path
     }
 
-    /// How this store was opened.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Seconds since the Unix epoch.
     pub fn now(&self) -> i64 {
         self.settings.now.unwrap_or_else(|| {

@@ -374,19 +374,6 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-
-    /// How many messages are still queued.
-    pub fn queued_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE status = 'queued'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
-    }
 }
 
 #[cfg(test)]
