@@ -7,9 +7,10 @@
 //! exit 3 for a change the store's state refused, exit 4 for a failure
 //! after a batch was committed ([`Error::Committed`]: its message always
 //! starts with the batch, so nobody takes it for "nothing happened"), 130
-//! for Ctrl-C. `main` is the only place that prints these, as text on
-//! standard error and, with `--format json`, as one JSON document on
-//! standard output. Messages are lower case and name the file, line, user
+//! for Ctrl-C. The faces alone turn them into exit statuses
+//! (`cli::exit_code`) or, later, HTTP statuses; `main` is the only place
+//! that prints them, as text on standard error and, with `--format json`,
+//! as one JSON document on standard output. Messages are lower case and name the file, line, user
 //! or setting concerned, and never hold a password.
 
 use std::fmt::Display;
@@ -125,15 +126,13 @@ impl Error {
         Error::Interrupted("interrupted: nothing was committed".into())
     }
 
-    /// The process exit status for this error (SPEC §2).
-    pub fn exit_code(&self) -> u8 {
+    /// The store's state refused the change (seats, a race, a lock held
+    /// past the timeout): nothing was written, and trying again may work.
+    pub fn is_refused(&self) -> bool {
         match self {
-            Error::Refused(_) => 3,
-            Error::Committed { .. } => 4,
-            Error::Interrupted(_) => 130,
-            Error::ClosedStdout => 0,
-            Error::Sql(e) if is_busy(e) => 3,
-            _ => 2,
+            Error::Refused(_) => true,
+            Error::Sql(e) => is_busy(e),
+            _ => false,
         }
     }
 
@@ -155,12 +154,12 @@ impl Error {
         }
     }
 
-    /// `{"code", "message", "exit"}`: the `error` member of a JSON answer.
+    /// `{"code", "message"}`: the `error` member of a JSON answer (the
+    /// terminal face adds the exit status it chose).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "code": self.code(),
             "message": self.to_string(),
-            "exit": self.exit_code(),
         })
     }
 }

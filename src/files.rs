@@ -433,7 +433,7 @@ mod tests {
         std::fs::write(d.join("in.csv"), b"input").unwrap();
         for bad in ["onboard.db", "onboard.db-wal", "onboard.db-shm", "in.csv"] {
             let err = guard(d).output("--log", &d.join(bad)).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert_eq!(err.code(), "usage", "{bad}");
         }
         let dotted = d.join("sub/../onboard.db");
         std::fs::create_dir(d.join("sub")).unwrap();
@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(std::fs::read(&dest).unwrap(), b"keep");
         let s = Staged::create(&dest, Name::New, Privacy::Private).unwrap();
         let (err, kept) = s.publish_or_keep().unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.code(), "usage");
         assert!(kept.exists());
         assert_eq!(std::fs::read(&dest).unwrap(), b"keep");
     }

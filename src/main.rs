@@ -26,7 +26,7 @@ fn main() -> ExitCode {
             if json {
                 onboard::cli::print_json_error(&e, commit);
             }
-            ExitCode::from(e.exit_code())
+            ExitCode::from(onboard::cli::exit_code(&e))
         }
     }
 }

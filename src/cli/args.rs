@@ -402,7 +402,7 @@ pub fn asks_for_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool
 /// Prints `{"error": {...}}` (and, for a commit, whether it committed) on
 /// standard output: the one JSON document of a command that could not run.
 pub fn print_json_error(e: &crate::Error, commit: bool) {
-    let mut doc = serde_json::json!({ "error": e.to_json() });
+    let mut doc = serde_json::json!({ "error": super::error_json(e) });
     if commit {
         let committed = matches!(e, crate::Error::Committed { .. });
         doc["committed"] = serde_json::Value::Bool(committed);

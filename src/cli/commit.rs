@@ -15,19 +15,25 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> Result<Exit> {
     interrupt::watch()?;
     super::warn_weak_cost(&ctx.config);
     let outcome = commit::commit(&ctx.config, &args.into(), &ctx.progress)?;
-    print(ctx, &outcome)?;
-    Ok(match outcome.status {
+    let exit = match outcome.status {
         Status::Done => Exit::Success,
         Status::Invalid => Exit::Invalid,
         Status::Refused => Exit::Refused,
         Status::Partial => Exit::Partial,
         Status::Interrupted => Exit::Interrupted,
-    })
+    };
+    print(ctx, &outcome, exit)?;
+    Ok(exit)
 }
 
-fn print(ctx: &Ctx, o: &Outcome) -> Result<()> {
+fn print(ctx: &Ctx, o: &Outcome, exit: Exit) -> Result<()> {
     if ctx.json() {
-        ctx.out.json(&o.document())?;
+        let mut doc = serde_json::to_value(o.document())
+            .map_err(|e| crate::Error::Internal(format!("the commit's report: {e}")))?;
+        if let Some(error) = doc.get_mut("error").filter(|e| e.is_object()) {
+            error["exit"] = (exit as u8).into();
+        }
+        ctx.out.json(&doc)?;
     } else if o.status == Status::Invalid && o.report.verification.errors > 0 {
         print_log(ctx, &o.log)?;
     } else {

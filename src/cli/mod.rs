@@ -94,6 +94,25 @@ pub fn warn_weak_cost(config: &Config) {
     }
 }
 
+/// The exit status of SPEC §2 for an error that stopped a command.
+pub fn exit_code(e: &crate::Error) -> u8 {
+    use crate::Error;
+    match e {
+        e if e.is_refused() => 3,
+        Error::Committed { .. } => 4,
+        Error::Interrupted(_) => 130,
+        Error::ClosedStdout => 0,
+        _ => 2,
+    }
+}
+
+/// An error's JSON with the exit status it means here.
+pub fn error_json(e: &crate::Error) -> serde_json::Value {
+    let mut v = e.to_json();
+    v["exit"] = exit_code(e).into();
+    v
+}
+
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let ctx = Ctx {
         config: config(cli.db)?,

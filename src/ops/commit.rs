@@ -245,7 +245,7 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &dyn Progress) -> Re
         &mut report,
     ) {
         Ok(a) => a,
-        Err(e) if e.exit_code() == 3 => return Ok(refused(report, log, e)),
+        Err(e) if e.is_refused() => return Ok(refused(report, log, e)),
         Err(e) => return Err(e),
     };
     Ok(after_commit(
@@ -824,7 +824,7 @@ mod tests {
         let out = commit(&cfg, &opts(dir.path(), "r.csv"), &Quiet).unwrap();
         assert_eq!(out.status, Status::Refused);
         assert!(!out.report.committed);
-        assert_eq!(out.report.error.as_ref().unwrap()["exit"], 3);
+        assert_eq!(out.report.error.as_ref().unwrap()["code"], "refused");
         assert!(
             out.message
                 .unwrap()
@@ -853,7 +853,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = setup(dir.path(), 12);
         let err = commit(&cfg, &opts(dir.path(), "r.csv"), &Cancelled).unwrap_err();
-        assert_eq!(err.exit_code(), 130);
+        assert_eq!(err.code(), "interrupted");
         let page = crate::ops::users::list(
             &cfg,
             "contoso",

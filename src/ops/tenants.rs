@@ -196,8 +196,11 @@ mod tests {
             (t.name.as_str(), t.usage_location.as_str()),
             ("contoso", "GB")
         );
-        assert_eq!(add_tenant(&cfg, new("Contoso")).unwrap_err().exit_code(), 2);
-        assert_eq!(add_tenant(&cfg, new("bad id")).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            add_tenant(&cfg, new("Contoso")).unwrap_err().code(),
+            "usage"
+        );
+        assert_eq!(add_tenant(&cfg, new("bad id")).unwrap_err().code(), "usage");
         let d = add_domain(&cfg, "CONTOSO", "Contoso.COM.", false).unwrap();
         assert_eq!(
             (d.tenant.as_str(), d.domain.as_str()),
@@ -213,8 +216,8 @@ mod tests {
         assert_eq!(
             list_domains(&cfg, "nobody", PageRequest::default())
                 .unwrap_err()
-                .exit_code(),
-            2
+                .code(),
+            "not_found"
         );
     }
 }

@@ -73,6 +73,6 @@ mod tests {
         assert_eq!(log.findings[0].code.as_str(), "insufficient_seats");
         // An output aimed at the store is refused before anything is read.
         opts.log = Some(cfg.db.clone());
-        assert_eq!(verify(&cfg, &opts, &Quiet).unwrap_err().exit_code(), 2);
+        assert_eq!(verify(&cfg, &opts, &Quiet).unwrap_err().code(), "usage");
     }
 }

@@ -190,7 +190,7 @@ impl Store {
         })();
         self.conn.busy_timeout(self.settings.busy_timeout)?;
         match purged {
-            Err(e) if e.exit_code() == 3 => Ok(Vec::new()),
+            Err(e) if e.is_refused() => Ok(Vec::new()),
             other => other,
         }
     }
