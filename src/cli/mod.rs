@@ -41,7 +41,7 @@ impl Ctx {
     }
 }
 
-/// The one [`Config`], from the global options and the environment: the
+/// The one `Config`, from the global options and the environment: the
 /// only place below `main` that reads it (besides clap's `env` options).
 /// A setting that does not parse is ignored, as before, except the argon2
 /// cost, whose mistakes are worth an error.

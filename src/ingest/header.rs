@@ -1,4 +1,4 @@
-//! What the header line means: which field holds which [`Column`].
+//! What the header line means: which field holds which `Column`.
 //!
 //! A missing required column or a column given twice makes the file
 //! unusable (exit 2) and the message shows the header we expect; an unknown

@@ -1,4 +1,4 @@
-//! A view of one record through the header: values by [`Column`].
+//! A view of one record through the header: values by `Column`.
 
 use crate::columns::{self, Column};
 use crate::ingest::{Fields, HeaderMap};
