@@ -31,6 +31,13 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["ingest", "rules", "store", "notify", "ops", "cli", "web"],
     ),
     ("ops", &["cli", "web"]),
+    // Calendar arithmetic for every layer: it uses none of them.
+    (
+        "rfc3339",
+        &[
+            "ingest", "rules", "report", "store", "notify", "ops", "cli", "web", "config",
+        ],
+    ),
 ];
 
 /// Where the environment may be read: the faces and the one Config.

@@ -90,6 +90,12 @@ pub enum Command {
     /// Queued and sent messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// The batches committed: file, SHA-256, settings, counts, who, when.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+    /// Who changed what, and when.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// A guided run of the whole pipeline on a fresh store in a temporary folder.
     #[command(after_help = "Example:\n  onboard demo")]
     Demo {
@@ -168,6 +174,51 @@ pub enum UserStatus {
     Active,
     Deleted,
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// The tenant's committed batches, newest first.
+    #[command(after_help = "Example:\n  onboard batch list --tenant contoso")]
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[command(flatten)]
+        pages: PageArgs,
+    },
+    /// One batch: the file as given, its SHA-256, the settings, the counts, who and when.
+    #[command(
+        after_help = "Example:\n  onboard batch show --tenant contoso 0f8e2a4c-1b7d-4c39-9a51-3d2e6f0b7c18"
+    )]
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The batch id (`batch list` shows them; a commit prints its own).
+        #[arg(value_name = "BATCH")]
+        batch: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The audit log, newest first: one entry per user changed and one per batch.
+    #[command(after_help = "Examples:\n  \
+        onboard audit list --tenant contoso --since 2025-03-01\n  \
+        onboard audit list --tenant contoso --user adele.vance --format json\n  \
+        onboard audit list --since 2025-03-01T09:30:00+01:00 --format csv")]
+    List {
+        /// Only this tenant's entries [default: every tenant's].
+        #[arg(long = "tenant", value_name = "ID")]
+        tenant: Option<String>,
+        /// Entries at or after TIME: RFC 3339 (2025-03-01T09:30:00Z), or a date (midnight UTC).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only the changes to this user (no batch entries); a bare alias needs --tenant.
+        #[arg(long, value_name = "UPN")]
+        user: Option<String>,
+        #[command(flatten)]
+        pages: PageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +303,12 @@ pub enum TenantCommand {
         #[command(flatten)]
         pages: PageArgs,
     },
+    /// One tenant: its domains, subscriptions with seats, and user counts.
+    #[command(after_help = "Example:\n  onboard tenant show contoso")]
+    Show {
+        /// The tenant id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,6 +349,19 @@ pub enum LicenseCommand {
         /// Product name shown in lists.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Set a subscription's total seats; never below the seats assigned.
+    #[command(
+        after_help = "Example:\n  onboard license set --tenant contoso ENTERPRISEPACK --seats 20"
+    )]
+    Set {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The SKU id, e.g. ENTERPRISEPACK.
+        sku: String,
+        /// The new total.
+        #[arg(long)]
+        seats: u64,
     },
     /// SKU, name, total, assigned and available seats.
     #[command(after_help = "Example:\n  onboard license list --tenant contoso")]
@@ -486,5 +556,18 @@ pub struct SmtpArg {
 impl From<&str> for TenantArg {
     fn from(id: &str) -> TenantArg {
         TenantArg { id: id.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own checks of every command (unique argument names, valid
+    /// defaults), which it otherwise makes only when that command is run.
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

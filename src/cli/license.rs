@@ -1,4 +1,4 @@
-//! `onboard license add` and `onboard license list`.
+//! `onboard license add`, `onboard license set` and `onboard license list`.
 
 use super::Ctx;
 use super::output::emit_page;
@@ -23,6 +23,23 @@ pub fn run(ctx: &Ctx, cmd: LicenseCommand) -> Result<Exit> {
             );
             if ctx.json() {
                 ctx.out.json(&added)?;
+            }
+            Ok(Exit::Success)
+        }
+        LicenseCommand::Set { tenant, sku, seats } => {
+            let set = tenants::set_license(&ctx.config, &tenant.id, &sku, seats)?;
+            let s = &set.license;
+            let was = if set.previous_total == s.total {
+                "unchanged".to_string()
+            } else {
+                format!("was {}", set.previous_total)
+            };
+            eprintln!(
+                "{}: {} seats in all ({was}), {} assigned, {} available",
+                s.sku, s.total, s.assigned, s.available
+            );
+            if ctx.json() {
+                ctx.out.json(&set)?;
             }
             Ok(Exit::Success)
         }

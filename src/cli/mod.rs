@@ -1,8 +1,11 @@
 //! The terminal face: the command line ([`args`], clap), one module per
 //! command, and printing ([`output`]); [`dispatch`] picks the command.
 
+pub mod actor;
 pub mod args;
+pub mod audit;
 pub mod bars;
+pub mod batch;
 pub mod commit;
 pub mod demo;
 pub mod domain;
@@ -63,6 +66,7 @@ pub fn config(db: PathBuf) -> Result<Config> {
     if let Some(n) = number("ONBOARD_SEARCH_KEEP") {
         s.search_keep = usize::try_from(n).unwrap_or(usize::MAX);
     }
+    s.actor = actor::current();
     test_hooks(s);
     Ok(config)
 }
@@ -129,6 +133,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Commit(args) => commit::run(&ctx, &args),
         Command::Users(c) => users::run(&ctx, c),
         Command::Outbox(c) => outbox::run(&ctx, c),
+        Command::Batch(c) => batch::run(&ctx, c),
+        Command::Audit(c) => audit::run(&ctx, c),
         Command::Demo { dir } => demo::run(&ctx, dir),
     }
 }

@@ -123,6 +123,23 @@ pub fn table(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io:
     Ok(())
 }
 
+/// Labelled values, one a line, the values aligned: the text of a command
+/// that shows one thing (`batch show`, `tenant show`).
+pub fn fields<L: AsRef<str>>(out: &mut dyn Write, fields: &[(L, String)]) -> io::Result<()> {
+    let width = fields
+        .iter()
+        .map(|(l, _)| l.as_ref().width())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in fields {
+        let label = label.as_ref();
+        let pad = " ".repeat(width - label.width());
+        let line = format!("{label}{pad}  {value}");
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
 fn csv_rows(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(headers)?;

@@ -56,17 +56,6 @@ impl Source {
         }
     }
 
-    /// The file name without folders, as recorded with a batch.
-    pub fn file_name(&self) -> String {
-        match self {
-            Source::File(p) => p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string()),
-            Source::Memory { name, .. } => name.clone(),
-        }
-    }
-
     /// Size in bytes, for progress bars.
     pub fn size(&self) -> Option<u64> {
         match self {

@@ -109,7 +109,8 @@ pub struct Report {
     pub batch_id: Option<String>,
     pub tenant: String,
     pub file: String,
-    /// The input's name without folders, as the batch records it.
+    /// The input as given on the command line (`-` for standard input),
+    /// as the batch records it (SPEC §13).
     #[serde(skip)]
     pub batch_file: String,
     pub sha256: String,
@@ -190,7 +191,7 @@ pub fn commit(cfg: &Config, opts: &CommitOptions, progress: &dyn Progress) -> Re
         return Err(Error::nothing_committed());
     }
     let users = std::mem::take(&mut verified.outcome.users);
-    let mut report = new_report(&plan, &verified, opts.dry_run);
+    let mut report = new_report(&plan, &verified, opts);
     let log = verified.outcome.log;
 
     if log.has_errors() && !opts.skip_invalid {
@@ -288,15 +289,15 @@ fn verify(
     Ok((verified, outputs))
 }
 
-fn new_report(plan: &BatchPlan, v: &Verified, dry_run: bool) -> Report {
+fn new_report(plan: &BatchPlan, v: &Verified, opts: &CommitOptions) -> Report {
     let log = &v.outcome.log;
     Report {
         committed: false,
-        dry_run,
+        dry_run: opts.dry_run,
         batch_id: None,
         tenant: plan.tenant.id.clone(),
         file: v.source.name(),
-        batch_file: v.source.file_name(),
+        batch_file: opts.batch.file.display().to_string(),
         sha256: v.sniff.sha256.map(|d| hex(&d)).unwrap_or_default(),
         verification: Checked::of(log),
         rows: log.rows,

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod commit;
+pub mod history;
 pub mod outbox;
 pub mod page;
 pub mod templates;

@@ -52,6 +52,19 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page the store cut itself: `items` are those of page `req.page`
+    /// out of `total`.
+    pub fn from_parts(items: Vec<T>, total: u64, req: PageRequest) -> Page<T> {
+        let per_page = req.per_page.max(1);
+        Page {
+            items,
+            total,
+            page: req.page.max(1),
+            pages: pages(total, per_page),
+            per_page,
+        }
+    }
+
     /// "page 2 of 5 (93 users)".
     pub fn footer(&self, one: &str, many: &str) -> String {
         let noun = if self.total == 1 { one } else { many };
@@ -59,6 +72,13 @@ impl<T> Page<T> {
             "page {} of {} ({} {noun})",
             self.page, self.pages, self.total
         )
+    }
+}
+
+impl PageRequest {
+    /// How many rows come before this page.
+    pub fn offset(&self) -> u64 {
+        (self.page.max(1) - 1).saturating_mul(self.per_page.max(1))
     }
 }
 

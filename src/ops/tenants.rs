@@ -1,5 +1,6 @@
-//! Tenants, their domains and their subscriptions: add them, list them.
-//! Every value is checked here, so both faces refuse the same ones.
+//! Tenants, their domains and their subscriptions: add them, list them,
+//! show one tenant whole, set a subscription's seats. Every value is
+//! checked here, so both faces refuse the same ones.
 
 use serde::Serialize;
 
@@ -7,7 +8,7 @@ use super::{Page, PageRequest};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::rules::location::usage_location;
-use crate::store::tenants::TenantSummary;
+use crate::store::tenants::{TenantSummary, UserCounts};
 use crate::store::{Create, Domain, Subscription, Tenant};
 
 /// A tenant to add.
@@ -38,6 +39,33 @@ pub fn add_tenant(cfg: &Config, new: NewTenant) -> Result<Tenant> {
 pub fn list_tenants(cfg: &Config, req: PageRequest) -> Result<Page<TenantSummary>> {
     let store = super::open(cfg, Create::No)?;
     Ok(Page::of(store.tenants()?, req))
+}
+
+/// One tenant whole, for `tenant show` (and the API's `GET
+/// /tenants/{id}`): each part is one store query and one field, so a new
+/// part of a tenant (its groups, its directory) is one more of each.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantDetail {
+    pub tenant: Tenant,
+    pub domains: Vec<Domain>,
+    /// With their seats: total, assigned, available.
+    pub subscriptions: Vec<Subscription>,
+    pub users: UserCounts,
+}
+
+/// The tenant `id` (in any case) whole. Users deleted more than 30 days
+/// ago are purged first when the write lock is free, as `users list`
+/// does, so the deleted count is of users that can still be restored.
+pub fn show_tenant(cfg: &Config, id: &str) -> Result<TenantDetail> {
+    let mut store = super::open(cfg, Create::No)?;
+    let tenant = store.tenant(id)?;
+    store.purge_unless_busy(&tenant.id)?;
+    Ok(TenantDetail {
+        domains: store.domains(&tenant)?,
+        subscriptions: store.subscriptions(&tenant.id)?,
+        users: store.user_counts(&tenant.id)?,
+        tenant,
+    })
 }
 
 /// A domain just added.
@@ -92,6 +120,29 @@ pub fn add_license(
     let license = store.add_license(&t.id, &sku, seats, name)?;
     Ok(AddedLicense {
         tenant: t.id,
+        license,
+    })
+}
+
+/// A subscription whose total was set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetLicense {
+    pub tenant: String,
+    /// The total it had before.
+    pub previous_total: u64,
+    pub license: Subscription,
+}
+
+/// Sets the total seats of the tenant's subscription `sku`; never below
+/// the seats assigned (refused, exit 3, naming how many are in use).
+pub fn set_license(cfg: &Config, tenant: &str, sku: &str, seats: u64) -> Result<SetLicense> {
+    let sku = check_sku(sku)?;
+    let mut store = super::open(cfg, Create::No)?;
+    let t = store.tenant(tenant)?;
+    let (previous_total, license) = store.set_license(&t.id, &sku, seats)?;
+    Ok(SetLicense {
+        tenant: t.id,
+        previous_total,
         license,
     })
 }

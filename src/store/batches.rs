@@ -8,10 +8,11 @@
 //! from the assignments; user names are guarded by the unique index.
 
 use rayon::prelude::*;
-use rusqlite::{ErrorCode, Transaction, params};
+use rusqlite::{ErrorCode, OptionalExtension, Transaction, params};
+use serde::Serialize;
 
 use super::Store;
-use super::audit::audit;
+use super::audit::{audit, clamp};
 use super::begin_write;
 use super::licenses::{Subscription, subscriptions};
 use super::outbox::{QueuedMessage, queue_message};
@@ -26,6 +27,7 @@ use crate::rules::checked::STORED;
 pub struct BatchRow<'a> {
     pub id: &'a str,
     pub tenant_id: &'a str,
+    /// The file as given on the command line, `-` for standard input.
     pub file_name: &'a str,
     pub file_sha256: &'a str,
     /// JSON of the shared settings.
@@ -106,6 +108,7 @@ impl Store {
         self.conn.execute_batch("PRAGMA cache_size = -262144")?;
         let keyed = search_order(&c.users);
         let block = self.settings.search_block_bytes;
+        let actor = self.actor().to_string();
         let tx = begin_write(self)?;
         let tenant = c.batch.tenant_id;
         let needed = c.users.len() as u64;
@@ -118,7 +121,7 @@ impl Store {
             )));
         }
         // Users deleted more than 30 days ago no longer hold their names.
-        super::users::purge_expired(&tx, tenant, now, block)?;
+        super::users::purge_expired(&tx, tenant, now, &actor, block)?;
 
         let before = subscriptions(&tx, tenant)?;
         for sku in c.licenses {
@@ -135,8 +138,9 @@ impl Store {
         }
 
         tx.execute(
-            "INSERT INTO batches (id, tenant_id, file_name, file_sha256, settings, rows, created, skipped, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO batches (id, tenant_id, file_name, file_sha256, settings, rows, created, skipped,
+                created_at, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 c.batch.id,
                 tenant,
@@ -146,10 +150,11 @@ impl Store {
                 c.batch.rows as i64,
                 needed as i64,
                 c.batch.skipped as i64,
-                now
+                now,
+                actor
             ],
         )?;
-        insert_users(&tx, c, &keyed, now, block, progress)?;
+        insert_users(&tx, c, &keyed, now, &actor, block, progress)?;
         for m in c.messages {
             queue_message(&tx, tenant, Some(c.batch.id), m, now)?;
         }
@@ -157,11 +162,17 @@ impl Store {
             &tx,
             tenant,
             now,
+            &actor,
             "batch.commit",
             c.batch.id,
             &format!(
                 "{} users from {} ({} rows skipped)",
-                needed, c.batch.file_name, c.batch.skipped
+                needed,
+                match c.batch.file_name {
+                    "-" => "standard input",
+                    file => file,
+                },
+                c.batch.skipped
             ),
         )?;
         let after = subscriptions(&tx, tenant)?;
@@ -181,6 +192,88 @@ impl Store {
             subscriptions: after,
             committed: true,
         })
+    }
+}
+
+/// A committed batch, as `batch list` and `batch show` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRecord {
+    pub id: String,
+    pub tenant: String,
+    /// The file as given on the command line (`-` for standard input);
+    /// batches committed before that was recorded hold the name without
+    /// its folders (`<stdin>` for standard input).
+    pub file: String,
+    pub sha256: String,
+    /// The shared settings: sign-in, usage location, licences, roles,
+    /// force-change, recipients, welcome, skip-invalid.
+    pub settings: serde_json::Value,
+    /// Rows read from the file.
+    pub rows: u64,
+    pub created: u64,
+    pub skipped: u64,
+    /// `None` for batches committed before actors were recorded.
+    pub actor: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    pub committed_at: i64,
+}
+
+const BATCH_COLUMNS: &str =
+    "id, tenant_id, file_name, file_sha256, settings, rows, created, skipped, actor, created_at";
+
+fn batch_record(r: &rusqlite::Row) -> rusqlite::Result<BatchRecord> {
+    let settings: String = r.get(4)?;
+    Ok(BatchRecord {
+        id: r.get(0)?,
+        tenant: r.get(1)?,
+        file: r.get(2)?,
+        sha256: r.get(3)?,
+        // Written by the commit as JSON; kept as text if it ever is not.
+        settings: serde_json::from_str(&settings).unwrap_or(serde_json::Value::String(settings)),
+        rows: r.get(5)?,
+        created: r.get(6)?,
+        skipped: r.get(7)?,
+        actor: r.get(8)?,
+        committed_at: r.get(9)?,
+    })
+}
+
+impl Store {
+    /// The tenant's batches, newest first: `limit` of them from the
+    /// `offset`th on, and how many there are in all.
+    pub fn batches(
+        &self,
+        tenant: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<BatchRecord>)> {
+        let total: u64 = self.conn.query_row(
+            "SELECT count(*) FROM batches WHERE tenant_id = ?1",
+            [tenant],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {BATCH_COLUMNS} FROM batches WHERE tenant_id = ?1
+             ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let items = stmt
+            .query_map(params![tenant, clamp(limit), clamp(offset)], batch_record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((total, items))
+    }
+
+    /// The tenant's batch `id` (in any case: ids are lower-case GUIDs);
+    /// `None` when the tenant has none of that id, even if another tenant
+    /// has.
+    pub fn batch(&self, tenant: &str, id: &str) -> Result<Option<BatchRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {BATCH_COLUMNS} FROM batches WHERE tenant_id = ?1 AND id = ?2"),
+                params![tenant, id.trim().to_ascii_lowercase()],
+                batch_record,
+            )
+            .optional()?)
     }
 }
 
@@ -226,6 +319,7 @@ fn insert_users(
     c: &BatchChanges,
     keyed: &[(String, usize)],
     now: i64,
+    actor: &str,
     block: usize,
     progress: &dyn Progress,
 ) -> Result<()> {
@@ -253,7 +347,7 @@ fn insert_users(
             "the new users' keys are not consecutive; nothing was committed".into(),
         ));
     }
-    per_user_rows(tx, c, first..=last, now)
+    per_user_rows(tx, c, first..=last, now, actor)
 }
 
 /// The users rows, in the order of `rows`; the first and last keys given
@@ -314,6 +408,7 @@ fn per_user_rows(
     c: &BatchChanges,
     keys: std::ops::RangeInclusive<i64>,
     now: i64,
+    actor: &str,
 ) -> Result<()> {
     let tenant = c.batch.tenant_id;
     let (first, last) = (*keys.start(), *keys.end());
@@ -332,10 +427,10 @@ fn per_user_rows(
         .execute(params![first, last, role])?;
     }
     tx.prepare_cached(
-        "INSERT INTO audit_log (tenant_id, at, action, subject, detail)
-         SELECT ?3, ?4, 'user.create', upn, ?5 FROM users WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
+        "INSERT INTO audit_log (tenant_id, at, actor, action, subject, detail)
+         SELECT ?3, ?4, ?6, 'user.create', upn, ?5 FROM users WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
     )?
-    .execute(params![first, last, tenant, now, c.batch.id])?;
+    .execute(params![first, last, tenant, now, c.batch.id, actor])?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Store;
 use super::audit::audit;
+use super::begin_write;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +70,7 @@ impl Store {
     ) -> Result<Subscription> {
         let tenant = &self.tenant(tenant)?.id;
         let now = self.now();
+        let actor = self.actor().to_string();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -101,6 +103,7 @@ impl Store {
             &tx,
             tenant,
             now,
+            &actor,
             "license.add",
             sku,
             &format!("+{seats} seats"),
@@ -114,6 +117,66 @@ impl Store {
                     "the subscription {sku} vanished after it was written"
                 ))
             })
+    }
+
+    /// Sets the subscription's total to `seats` and returns the total it
+    /// had and the subscription now. Never below the seats assigned: that
+    /// is refused (exit 3), naming how many are in use, and changes
+    /// nothing. Setting the total it has already changes nothing either,
+    /// and writes no audit entry.
+    pub fn set_license(
+        &mut self,
+        tenant: &str,
+        sku: &str,
+        seats: u64,
+    ) -> Result<(u64, Subscription)> {
+        let tenant = self.tenant(tenant)?.id;
+        let now = self.now();
+        let actor = self.actor().to_string();
+        let seats_i = i64::try_from(seats).map_err(|_| Error::usage("--seats is too large"))?;
+        let tx = begin_write(self)?;
+        let Some(sub) = subscriptions(&tx, &tenant)?
+            .into_iter()
+            .find(|s| s.sku.eq_ignore_ascii_case(sku))
+        else {
+            return Err(Error::NotFound(format!(
+                "tenant {tenant} has no subscription {sku}; `onboard license list --tenant \
+                 {tenant}` shows its subscriptions, `onboard license add` adds one"
+            )));
+        };
+        if seats < sub.assigned {
+            let n = sub.assigned;
+            let are = if n == 1 { "seat is" } else { "seats are" };
+            return Err(Error::Refused(format!(
+                "{}: {n} {are} assigned; set at least {n} (nothing was changed)",
+                sub.sku
+            )));
+        }
+        let before = sub.total;
+        if seats != before {
+            tx.execute(
+                "UPDATE subscriptions SET total_seats = ?3 WHERE tenant_id = ?1 AND sku = ?2",
+                params![tenant, sub.sku, seats_i],
+            )?;
+            audit(
+                &tx,
+                &tenant,
+                now,
+                &actor,
+                "license.set",
+                &sub.sku,
+                &format!("from {before} to {seats} seats"),
+            )?;
+        }
+        tx.commit()?;
+        Ok((
+            before,
+            Subscription {
+                total: seats,
+                available: seats - sub.assigned,
+                ..sub
+            },
+        ))
     }
 
     pub fn subscriptions(&self, tenant: &str) -> Result<Vec<Subscription>> {

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_users_search.sql"),
     include_str!("migrations/0003_user_keys_search_segments.sql"),
     include_str!("migrations/0004_outbox_delivery.sql"),
+    include_str!("migrations/0006_audit_actor.sql"),
 ];
 
 /// The schema version of a store this binary has opened (`user_version`).
@@ -50,6 +51,10 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 /// can change it only by rebuilding the whole file (`VACUUM`, outside WAL
 /// mode), and both sizes work.
 pub const PAGE_SIZE: u32 = 32768;
+
+/// The actor of a store whose face named none: a library caller or a
+/// test. The faces always name one (`cli::actor`, the web face's admin).
+pub const DEFAULT_ACTOR: &str = "unknown";
 
 /// How long a writer waits for another one before giving up (exit 3).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,6 +78,9 @@ pub struct Settings {
     /// The most matches ordered in memory ([`search::KEEP_MATCHES`]); tests
     /// set it low to take the dense path with a few users.
     pub search_keep: usize,
+    /// Who acts: recorded with every audit entry and batch this store
+    /// writes (SPEC §13).
+    pub actor: String,
 }
 
 impl Default for Settings {
@@ -83,6 +91,7 @@ impl Default for Settings {
             max_page_count: None,
             search_block_bytes: search::BLOCK_BYTES,
             search_keep: search::KEEP_MATCHES,
+            actor: DEFAULT_ACTOR.to_string(),
         }
     }
 }
@@ -270,6 +279,11 @@ impl Store {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
         })
+    }
+
+    /// Who acts, as the audit entries record it.
+    pub fn actor(&self) -> &str {
+        &self.settings.actor
     }
 
     /// Pins "now" (tests of time-dependent rules).
@@ -528,6 +542,53 @@ mod tests {
             )
         );
         assert_eq!(store.left(outbox::Scope::All).unwrap().smtp, 1);
+    }
+
+    #[test]
+    fn migration_0006_keeps_the_history_and_records_actors_from_then_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        create_private_file(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.starts_with("-- 0006"))
+            .unwrap();
+        for m in &MIGRATIONS[..before] {
+            c.execute_batch(m).unwrap();
+        }
+        c.pragma_update(None, "user_version", before).unwrap();
+        c.execute_batch(
+            "INSERT INTO tenants VALUES ('a', 'A', 'a.onmicrosoft.com', 'US', 0);
+             INSERT INTO batches VALUES ('b1', 'a', 'users.csv', 'ff', '{}', 3, 2, 1, 100);
+             INSERT INTO audit_log (tenant_id, at, action, subject, detail)
+             VALUES ('a', 100, 'batch.commit', 'b1', '2 users');",
+        )
+        .unwrap();
+        drop(c);
+        let settings = Settings {
+            actor: "alice".into(),
+            ..Settings::default()
+        };
+        let mut store = Store::open(&path, Create::No, &settings).unwrap();
+        let b = store.batch("a", "B1").unwrap().unwrap();
+        assert_eq!(
+            (b.file.as_str(), b.actor, b.committed_at),
+            ("users.csv", None, 100)
+        );
+        store.add_license("a", "EMS", 1, None).unwrap();
+        let (total, entries) = store
+            .audit_entries(&audit::AuditFilter::default(), 0, 10)
+            .unwrap();
+        assert_eq!(total, 2);
+        let seen: Vec<(&str, Option<&str>)> = entries
+            .iter()
+            .map(|e| (e.action.as_str(), e.actor.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [("license.add", Some("alice")), ("batch.commit", None)]
+        );
     }
 
     #[test]

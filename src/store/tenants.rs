@@ -33,9 +33,18 @@ pub struct TenantSummary {
     pub seats_assigned: u64,
 }
 
+/// A tenant's users by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UserCounts {
+    pub active: u64,
+    /// Deleted less than 30 days ago (and not yet purged): restorable.
+    pub deleted: u64,
+}
+
 impl Store {
     pub fn add_tenant(&mut self, t: &Tenant) -> Result<()> {
         let now = self.now();
+        let actor = self.actor().to_string();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -79,7 +88,15 @@ impl Store {
             "INSERT INTO domains (tenant_id, name, federated, created_at) VALUES (?1, ?2, 0, ?3)",
             params![t.id, t.default_domain, now],
         )?;
-        audit(&tx, &t.id, now, "tenant.add", &t.id, &t.default_domain)?;
+        audit(
+            &tx,
+            &t.id,
+            now,
+            &actor,
+            "tenant.add",
+            &t.id,
+            &t.default_domain,
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -137,9 +154,25 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many active and deleted users the tenant has.
+    pub fn user_counts(&self, tenant: &str) -> Result<UserCounts> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE state = 'deleted')
+             FROM users WHERE tenant_id = ?1",
+            [tenant],
+            |r| {
+                Ok(UserCounts {
+                    active: r.get(0)?,
+                    deleted: r.get(1)?,
+                })
+            },
+        )?)
+    }
+
     pub fn add_domain(&mut self, tenant: &str, name: &str, federated: bool) -> Result<()> {
         let tenant = &self.tenant(tenant)?.id;
         let now = self.now();
+        let actor = self.actor().to_string();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -168,7 +201,7 @@ impl Store {
             params![tenant, name, federated, now],
         )?;
         let kind = if federated { "federated" } else { "managed" };
-        audit(&tx, tenant, now, "domain.add", name, kind)?;
+        audit(&tx, tenant, now, &actor, "domain.add", name, kind)?;
         tx.commit()?;
         Ok(())
     }

@@ -99,11 +99,13 @@ fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<
 }
 
 /// Removes users deleted more than 30 days before `now`, inside `tx`
-/// (`block` is the store's search block size).
+/// (`block` is the store's search block size); the audit entries name
+/// `actor`, who ran the command that purged.
 pub(super) fn purge_expired(
     tx: &Transaction,
     tenant: &str,
     now: i64,
+    actor: &str,
     block: usize,
 ) -> Result<Vec<String>> {
     let cutoff = now - RESTORE_WINDOW_SECS;
@@ -130,6 +132,7 @@ pub(super) fn purge_expired(
             tx,
             tenant,
             now,
+            actor,
             "user.purge",
             upn,
             "deleted more than 30 days ago",
@@ -181,10 +184,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let block = self.settings.search_block_bytes;
+        let actor = self.actor().to_string();
         self.conn.busy_timeout(std::time::Duration::ZERO)?;
         let purged = (|| -> Result<Vec<String>> {
             let tx = begin_write(self)?;
-            let purged = purge_expired(&tx, tenant, now, block)?;
+            let purged = purge_expired(&tx, tenant, now, &actor, block)?;
             tx.commit()?;
             Ok(purged)
         })();
@@ -257,6 +261,7 @@ impl Store {
 
     /// Soft-deletes each named user and frees their seats.
     pub fn delete_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
+        let actor = self.actor().to_string();
         self.change_each(
             tenant,
             upns,
@@ -272,7 +277,7 @@ impl Store {
                         reason: "is already deleted".into(),
                     },
                     Some(u) => {
-                        delete_one(tx, tenant, &u, now)?;
+                        delete_one(tx, tenant, &u, now, &actor)?;
                         moved.push(u.key, u.segment, &u.search_key);
                         Change::Done {
                             upn: u.upn,
@@ -287,6 +292,7 @@ impl Store {
     /// Restores each named user deleted less than 30 days ago, with the
     /// licences they had where seats are free.
     pub fn restore_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
+        let actor = self.actor().to_string();
         self.change_each(
             tenant,
             upns,
@@ -302,7 +308,7 @@ impl Store {
                         reason: "is not deleted".into(),
                     },
                     Some(u) => {
-                        let warnings = restore_one(tx, tenant, &u, now)?;
+                        let warnings = restore_one(tx, tenant, &u, now, &actor)?;
                         moved.push(u.key, u.segment, &u.search_key);
                         Change::Done {
                             upn: u.upn,
@@ -333,8 +339,9 @@ impl Store {
     ) -> Result<Vec<Change>> {
         let now = self.now();
         let block = self.settings.search_block_bytes;
+        let actor = self.actor().to_string();
         let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now, block)?;
+        purge_expired(&tx, tenant, now, &actor, block)?;
         let mut out = Vec::with_capacity(upns.len());
         for upn in upns {
             let found = find(&tx, tenant, upn)?;
@@ -359,8 +366,9 @@ impl Store {
     ) -> Result<std::result::Result<(FoundUser, bool), String>> {
         let now = self.now();
         let block = self.settings.search_block_bytes;
+        let actor = self.actor().to_string();
         let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now, block)?;
+        purge_expired(&tx, tenant, now, &actor, block)?;
         let user = match find(&tx, tenant, upn)? {
             None => return Ok(Err("no such user in this tenant".into())),
             Some(u) if u.state == "deleted" => {
@@ -384,6 +392,7 @@ impl Store {
             &tx,
             tenant,
             now,
+            &actor,
             "user.reset_password",
             &user.upn,
             if force_change { "force change" } else { "" },
@@ -519,7 +528,13 @@ fn not_found_reason(tx: &Transaction, tenant: &str, upn: &str) -> rusqlite::Resu
 
 /// Soft-deletes one user: marked deleted, its seats released (the rows
 /// stay, so a restore knows what to give back).
-fn delete_one(tx: &Transaction, tenant: &str, u: &FoundUser, now: i64) -> rusqlite::Result<()> {
+fn delete_one(
+    tx: &Transaction,
+    tenant: &str,
+    u: &FoundUser,
+    now: i64,
+    actor: &str,
+) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE key = ?1 AND tenant_id = ?2",
         params![u.key, tenant, now],
@@ -532,6 +547,7 @@ fn delete_one(tx: &Transaction, tenant: &str, u: &FoundUser, now: i64) -> rusqli
         tx,
         tenant,
         now,
+        actor,
         "user.delete",
         &u.upn,
         &format!("{freed} seats freed"),
@@ -545,6 +561,7 @@ fn restore_one(
     tenant: &str,
     u: &FoundUser,
     now: i64,
+    actor: &str,
 ) -> rusqlite::Result<Vec<String>> {
     tx.execute(
         "UPDATE users SET state = 'active', deleted_at = NULL WHERE key = ?1 AND tenant_id = ?2",
@@ -582,6 +599,7 @@ fn restore_one(
         tx,
         tenant,
         now,
+        actor,
         "user.restore",
         &u.upn,
         &warnings.join("; "),
