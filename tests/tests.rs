@@ -13,6 +13,7 @@ mod commit;
 mod faults;
 mod fuzz;
 mod generator;
+mod history;
 mod logs;
 mod migrations;
 mod notify;
