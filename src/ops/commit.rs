@@ -859,6 +859,7 @@ mod tests {
             "contoso",
             crate::store::users::StatusFilter::All,
             None,
+            &crate::store::users::ListFilter::default(),
             crate::ops::PageRequest::default(),
         )
         .unwrap();
