@@ -144,10 +144,7 @@ pub fn change(cfg: &Config, tenant: &str, names: &Names, change: &Change) -> Res
         }
     };
     let name = action.name();
-    if !refused.is_empty() {
-        return Ok(refusal(t.id, name, refused));
-    }
-    match store.change_users(&t.id, &named, &action)? {
+    match store.change_users(&t.id, &named, &action, std::mem::take(&mut refused))? {
         Outcome::Refused(r) => {
             refused = r;
             Ok(refusal(t.id, name, refused))

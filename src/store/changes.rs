@@ -88,19 +88,25 @@ pub struct Named {
 
 impl Store {
     /// Applies `action` to every user of `names` in one transaction, or to
-    /// none of them.
+    /// none of them. `earlier` are refusals found before the store was
+    /// asked (a row of a file without a name): with any, nothing changes
+    /// either, and every refusal comes back, in the order of the input.
     pub fn change_users(
         &mut self,
         tenant: &str,
         names: &[Named],
         action: &Action,
+        earlier: Vec<Refusal>,
     ) -> Result<Outcome> {
         let now = self.now();
         let block = self.settings.search_block_bytes;
         let tx = begin_write(self)?;
         purge_expired(&tx, tenant, now, block)?;
-        let (users, refused) = resolve(&tx, tenant, names, action, now)?;
+        let (users, mut refused) = resolve(&tx, tenant, names, action, now)?;
+        refused.extend(earlier);
         if !refused.is_empty() {
+            // The command line's names first, then the file's by line.
+            refused.sort_by_key(|r| (r.line.is_some(), r.line));
             return Ok(Outcome::Refused(refused));
         }
         if let Action::Assign(sku) = action {
