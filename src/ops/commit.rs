@@ -119,6 +119,11 @@ pub struct Report {
     pub skipped: u64,
     pub warnings: u64,
     pub licenses: Vec<Subscription>,
+    /// The roles every user of the batch holds.
+    pub roles: Vec<&'static str>,
+    /// The batch's sign-in status (a row's own Entra or Google column may
+    /// say otherwise for that row).
+    pub sign_in: &'static str,
     pub results_file: Option<String>,
     pub annotated_file: Option<String>,
     pub messages_queued: usize,
@@ -304,6 +309,12 @@ fn new_report(plan: &BatchPlan, v: &Verified, dry_run: bool) -> Report {
         skipped: log.invalid_rows,
         warnings: log.warnings,
         licenses: plan.licenses.clone(),
+        roles: plan.roles.iter().map(|r| r.as_str()).collect(),
+        sign_in: if plan.sign_in_blocked {
+            "blocked"
+        } else {
+            "allowed"
+        },
         results_file: None,
         annotated_file: None,
         messages_queued: 0,
@@ -354,15 +365,30 @@ fn prepare(
 
     let started = Instant::now();
     let licenses_text = skus(plan).join(" ");
-    let messages = messages(
-        templates,
-        plan,
-        &batch_id,
-        users,
-        &passwords,
-        &licenses_text,
-        queue,
-    )?;
+    let roles_text = plan
+        .roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
+    let creds: Vec<Credentials> = users
+        .iter()
+        .zip(&passwords)
+        .map(|(u, p)| Credentials {
+            display_name: u.display_name(),
+            first_name: u.first_name(),
+            last_name: u.last_name(),
+            upn: u.upn(),
+            password: p.expose(),
+            licenses: &licenses_text,
+            roles: &roles_text,
+            sign_in: match u.block_sign_in.unwrap_or(plan.sign_in_blocked) {
+                true => "blocked",
+                false => "allowed",
+            },
+        })
+        .collect();
+    let messages = messages(templates, plan, &batch_id, users, &creds, queue)?;
     report.timings.render_ms = ms(started.elapsed());
 
     let started = Instant::now();
@@ -376,14 +402,7 @@ fn prepare(
                     true,
                 ),
             };
-            let rows = users.iter().zip(&passwords).map(|(u, p)| {
-                [
-                    u.upn(),
-                    u.display_name(),
-                    p.expose(),
-                    licenses_text.as_str(),
-                ]
-            });
+            let rows = creds.iter().map(Credentials::results_row);
             Some(ResultsFile::write(&dest, chosen, rows)?)
         }
     };
@@ -697,30 +716,17 @@ fn messages(
     plan: &BatchPlan,
     batch_id: &str,
     users: &[NewUser],
-    passwords: &[Secret],
-    licenses: &str,
+    creds: &[Credentials],
     queue: Queue,
 ) -> Result<Vec<QueuedMessage>> {
     let tenant = TenantInfo {
         id: plan.tenant.id.clone(),
         name: plan.tenant.name.clone(),
     };
-    let creds: Vec<Credentials> = users
-        .iter()
-        .zip(passwords)
-        .map(|(u, p)| Credentials {
-            display_name: u.display_name(),
-            first_name: u.first_name(),
-            last_name: u.last_name(),
-            upn: u.upn(),
-            password: p.expose(),
-            licenses,
-        })
-        .collect();
     let mut out = Vec::new();
     if !plan.email_to.is_empty() {
         let parts =
-            templates.results_messages(&tenant, batch_id, &creds, plan.force_change_password)?;
+            templates.results_messages(&tenant, batch_id, creds, plan.force_change_password)?;
         for to in &plan.email_to {
             for r in &parts {
                 out.push(queue.message("results", to, r));
@@ -728,7 +734,7 @@ fn messages(
         }
     }
     if plan.welcome {
-        for (u, c) in users.iter().zip(&creds) {
+        for (u, c) in users.iter().zip(creds) {
             if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
                 out.push(queue.message("welcome", u.alternate_email(), &r));

@@ -286,6 +286,8 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
             upn: &user.upn,
             password: secret.expose(),
             licenses: "",
+            roles: "",
+            sign_in: "",
         };
         let rendered = templates.reset(&info, &creds, will_force)?;
         messages = opts
