@@ -765,27 +765,13 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::tenants::{self, NewTenant};
+    use crate::ops::tenants;
+    use crate::ops::testing::SAMPLE;
     use crate::progress::Quiet;
 
-    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
-
-    /// A store with tenant contoso (contoso.com managed) and `seats` seats
-    /// of ENTERPRISEPACK, hashing at the cheapest cost.
+    /// The test tenant with `seats` seats of ENTERPRISEPACK.
     fn setup(dir: &Path, seats: u64) -> Config {
-        let mut cfg = Config::new(dir.join("s.db"));
-        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
-        tenants::add_tenant(
-            &cfg,
-            NewTenant {
-                id: "contoso".into(),
-                domain: "contoso.onmicrosoft.com".into(),
-                location: "US".into(),
-                name: None,
-            },
-        )
-        .unwrap();
-        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        let cfg = crate::ops::testing::contoso(dir);
         tenants::add_license(&cfg, "contoso", "ENTERPRISEPACK", seats, None).unwrap();
         cfg
     }

@@ -355,25 +355,15 @@ fn qualify(t: &Tenant, names: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::ops::commit::{self, CommitOptions};
-    use crate::ops::tenants::{self, NewTenant};
     use crate::progress::Quiet;
 
     #[test]
     fn list_delete_restore_and_reset_through_the_operations() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = Config::new(dir.path().join("s.db"));
-        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
-        let new = NewTenant {
-            id: "contoso".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            location: "US".into(),
-            name: None,
-        };
-        tenants::add_tenant(&cfg, new).unwrap();
-        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        let cfg = crate::ops::testing::contoso(dir.path());
         let opts = CommitOptions {
             batch: crate::ops::batch::BatchOptions {
-                file: concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv").into(),
+                file: crate::ops::testing::SAMPLE.into(),
                 tenant: "contoso".into(),
                 force_change_password: true,
                 ..Default::default()
