@@ -7,14 +7,14 @@
 //! [`cli`] is the terminal face: one module per command.
 
 pub mod cli;
-pub(crate) mod columns;
-pub(crate) mod config;
+pub mod columns;
+pub mod config;
 pub mod error;
 pub(crate) mod files;
-pub(crate) mod finding;
+pub mod finding;
 pub mod ingest;
 pub mod notify;
-pub(crate) mod ops;
+pub mod ops;
 pub mod password;
 pub mod progress;
 pub mod report;
@@ -23,6 +23,7 @@ pub(crate) mod rfc3339;
 pub mod rules;
 pub mod secret;
 pub mod store;
+pub(crate) mod time;
 
 pub use error::{Error, Exit, Result};
 

@@ -1,5 +1,6 @@
-//! The results file of a commit: `User Name,Display Name,Password,Licenses`
-//! for every created user. It is the one file that holds plaintext
+//! The results file of a commit: `User Name,Display Name,Password,Licenses,
+//! Roles,Sign-in` for every created user (SPEC §13: roles joined with `;`,
+//! sign-in `allowed` or `blocked`). It is the one file that holds plaintext
 //! passwords, and after the commit it may be their only copy (SPEC §11):
 //!
 //! - it is written in full, with mode 0600 from its first byte, and synced
@@ -24,7 +25,14 @@ use crate::error::{Error, Result};
 use crate::files::{Name, Privacy, Staged};
 use crate::report::formula_safe;
 
-pub const HEADER: [&str; 4] = ["User Name", "Display Name", "Password", "Licenses"];
+pub const HEADER: [&str; 6] = [
+    "User Name",
+    "Display Name",
+    "Password",
+    "Licenses",
+    "Roles",
+    "Sign-in",
+];
 
 /// Refuses a `--results` path that exists: it may hold the passwords of an
 /// earlier batch.
@@ -52,7 +60,7 @@ impl ResultsFile {
     pub fn write<'a>(
         dest: &Path,
         chosen: bool,
-        rows: impl Iterator<Item = [&'a str; 4]>,
+        rows: impl Iterator<Item = [&'a str; 6]>,
     ) -> Result<ResultsFile> {
         let name = if chosen { Name::Unique } else { Name::New };
         let mut staged = Staged::create(dest, name, Privacy::Private)?;
@@ -98,10 +106,11 @@ mod tests {
     fn private_written_before_its_name_and_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        let f = ResultsFile::write(&p, false, [["a@x", "A", "-Pw1!", "E3"]].into_iter()).unwrap();
+        let row = ["a@x", "A", "-Pw1!", "E3", "user", "allowed"];
+        let f = ResultsFile::write(&p, false, [row].into_iter()).unwrap();
         assert!(!p.exists());
         let text = std::fs::read_to_string(f.temp_path()).unwrap();
-        assert!(text.contains("a@x,A,'-Pw1!,E3\r\n"));
+        assert!(text.contains("a@x,A,'-Pw1!,E3,user,allowed\r\n"));
         assert_eq!(f.publish().unwrap(), p);
         assert!(check_new(&p).is_err());
         #[cfg(unix)]

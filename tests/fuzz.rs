@@ -182,6 +182,8 @@ fn check_templates(name: &str, password: &str, tenant_name: &str) {
         upn: "a@contoso.com",
         password,
         licenses: "ENTERPRISEPACK",
+        roles: "user",
+        sign_in: "allowed",
     };
     for r in [
         t.results(&tenant, "b1", std::slice::from_ref(&c), true)

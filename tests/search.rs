@@ -87,9 +87,9 @@ fn expected(w: &Work, status: &str, term: &str) -> Vec<(String, String)> {
         .map(|(display, upn, state)| {
             let key = format!("{} {}", display.to_lowercase(), upn.to_lowercase());
             let shown = if state == "deleted" {
-                "Deleted"
+                "deleted"
             } else {
-                "Active"
+                "active"
             };
             (key, upn, shown.to_string())
         })

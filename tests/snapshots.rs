@@ -35,6 +35,8 @@ fn users() -> [Credentials<'static>; 2] {
             upn: "adele.vance@contoso.onmicrosoft.com",
             password: "Kq7-snapshot-Pw",
             licenses: "ENTERPRISEPACK",
+            roles: "user",
+            sign_in: "allowed",
         },
         Credentials {
             display_name: "<Zoë & \"Brontë\">",
@@ -43,6 +45,8 @@ fn users() -> [Credentials<'static>; 2] {
             upn: "zoe.bronte@contoso.onmicrosoft.com",
             password: "R8&<snapshot>",
             licenses: "",
+            roles: "user",
+            sign_in: "allowed",
         },
     ]
 }

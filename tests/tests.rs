@@ -7,6 +7,7 @@
 #[path = "../benches/support/generate.rs"]
 mod generate;
 
+mod after_batch;
 mod architecture;
 mod bad_input;
 mod commit;

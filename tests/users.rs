@@ -208,7 +208,7 @@ fn list_shows_the_columns_and_pages_of_twenty() {
     all.dedup();
     assert_eq!(all.len(), 25);
     let first = &j["items"][0];
-    assert_eq!(first["status"], "Active");
+    assert_eq!(first["status"], "active");
     assert_eq!(first["assigned"], 1);
 
     // CSV: the four columns.
@@ -259,7 +259,7 @@ fn list_filters_by_status_and_searches_names_in_any_case() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|u| u["status"] == "Deleted" && u["assigned"] == 0)
+            .all(|u| u["status"] == "deleted" && u["assigned"] == 0)
     );
     assert_eq!(list(&w, TENANT, &["--status", "all"])["total"], 12);
 
@@ -393,7 +393,7 @@ fn delete_then_restore_gives_back_the_same_user_and_licences() {
     );
     assert_eq!(seats(&w, TENANT), (5, 3, 2));
     let s = list(&w, TENANT, &["--search", "ua1@"]);
-    assert_eq!(s["items"][0]["status"], "Active");
+    assert_eq!(s["items"][0]["status"], "active");
     assert_eq!(s["items"][0]["assigned"], 1);
     // Restoring an active user is an error.
     w.run(&["users", "restore", "--tenant", TENANT, "ua1"])
@@ -426,7 +426,7 @@ fn restore_without_the_seat_taken_meanwhile_warns_and_never_oversells() {
     );
     assert_eq!(seats(&w, TENANT), (3, 3, 0));
     let s = list(&w, TENANT, &["--search", "ua0@"]);
-    assert_eq!(s["items"][0]["status"], "Active");
+    assert_eq!(s["items"][0]["status"], "active");
     assert_eq!(s["items"][0]["assigned"], 0);
     assert_seats_consistent(&w, &[TENANT]);
     // A seat bought later is not given to the restored user behind the
@@ -523,73 +523,62 @@ fn deleted_users_are_purged_after_thirty_days() {
     assert_seats_consistent(&w, &[TENANT]);
 }
 
+/// Every users command that changes users is one transaction (SPEC §2):
+/// with one bad name among good ones, nobody changes and every bad name is
+/// listed (exit 1).
 #[test]
-fn several_names_per_call_fail_one_by_one() {
+fn several_names_per_call_change_all_or_none() {
     let w = Work::with_seats(5);
     commit(&w, TENANT, "a", 3);
+    let before = w.dump();
     let del = w
         .run(&[
-            "users", "delete", "--tenant", TENANT, "ua0", "nobody", "ua2",
-        ])
-        .expect(1);
-    assert!(
-        del.stdout.contains("ua0@contoso.onmicrosoft.com: deleted"),
-        "{}",
-        del.stdout
-    );
-    assert!(
-        del.stdout.contains("ua2@contoso.onmicrosoft.com: deleted"),
-        "{}",
-        del.stdout
-    );
-    assert!(
-        del.stderr
-            .contains("nobody@contoso.onmicrosoft.com: no such user"),
-        "{}",
-        del.stderr
-    );
-    assert!(!del.stdout.contains("nobody"), "{}", del.stdout);
-    assert_eq!(list(&w, TENANT, &["--status", "deleted"])["total"], 2);
-    assert_eq!(seats(&w, TENANT), (5, 1, 4));
-
-    let res = w
-        .run(&[
             "users",
-            "restore",
+            "delete",
             "--tenant",
             TENANT,
             "ua0",
-            "ua1",
-            "ghost@contoso.com",
+            "nobody",
             "ua2",
+            "ghost@contoso.com",
         ])
         .expect(1);
-    assert!(
-        res.stdout.contains("ua0@contoso.onmicrosoft.com: restored"),
-        "{}",
-        res.stdout
-    );
-    assert!(
-        res.stdout.contains("ua2@contoso.onmicrosoft.com: restored"),
-        "{}",
-        res.stdout
-    );
-    assert!(
-        res.stderr
-            .contains("ua1@contoso.onmicrosoft.com: is not deleted"),
-        "{}",
-        res.stderr
-    );
-    assert!(
-        res.stderr.contains("ghost@contoso.com: no such user"),
-        "{}",
-        res.stderr
-    );
+    for bad in ["nobody@contoso.onmicrosoft.com", "ghost@contoso.com"] {
+        assert!(
+            del.stderr.contains(bad) && del.stderr.contains("unknown_user"),
+            "{}",
+            del.stderr
+        );
+    }
+    assert!(del.stderr.contains("nothing was changed"), "{}", del.stderr);
+    assert!(!del.stdout.contains("deleted"), "{}", del.stdout);
+    assert_eq!(w.dump(), before, "nothing was written");
     assert_eq!(list(&w, TENANT, &["--status", "deleted"])["total"], 0);
     assert_eq!(seats(&w, TENANT), (5, 3, 2));
-    // All good: exit 0.
-    w.run(&["users", "delete", "--tenant", TENANT, "ua0", "ua1"])
+
+    w.run(&["users", "delete", "--tenant", TENANT, "ua0", "ua2"])
         .expect(0);
+    assert_eq!(seats(&w, TENANT), (5, 1, 4));
+    // ua1 is not deleted: the restore of all three changes nobody.
+    let res = w
+        .run(&["users", "restore", "--tenant", TENANT, "ua0", "ua1", "ua2"])
+        .expect(1);
+    assert!(
+        res.stderr.contains("ua1@contoso.onmicrosoft.com") && res.stderr.contains("not_deleted"),
+        "{}",
+        res.stderr
+    );
+    assert_eq!(list(&w, TENANT, &["--status", "deleted"])["total"], 2);
+    let res = w
+        .run(&["users", "restore", "--tenant", TENANT, "ua0", "ua2"])
+        .expect(0);
+    assert!(
+        res.stdout.contains("ua0@contoso.onmicrosoft.com: restored")
+            && res.stdout.contains("ua2@contoso.onmicrosoft.com: restored"),
+        "{}",
+        res.stdout
+    );
+    assert_eq!(seats(&w, TENANT), (5, 3, 2));
     assert_seats_consistent(&w, &[TENANT]);
 }
 

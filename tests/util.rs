@@ -397,7 +397,14 @@ pub fn results_rows(path: &Path) -> Vec<(String, String)> {
     let headers = r.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["User Name", "Display Name", "Password", "Licenses"]
+        [
+            "User Name",
+            "Display Name",
+            "Password",
+            "Licenses",
+            "Roles",
+            "Sign-in"
+        ]
     );
     r.records()
         .map(|rec| {

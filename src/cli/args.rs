@@ -110,6 +110,7 @@ pub enum UsersCommand {
     /// Display Name, User Name, Status and Assigned licences, 20 a page.
     #[command(
         after_help = "Examples:\n  onboard users list --tenant contoso --search adele\n  \
+        onboard users list --tenant contoso --unlicensed\n  \
         onboard users list --tenant contoso --status deleted --format csv"
     )]
     List {
@@ -120,27 +121,52 @@ pub enum UsersCommand {
         /// Part of a display name or user name, any case.
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
+        /// Only users holding this licence.
+        #[arg(long, value_name = "SKU", conflicts_with = "unlicensed")]
+        license: Option<String>,
+        /// Only users holding no licence.
+        #[arg(long)]
+        unlicensed: bool,
+        /// Only users whose sign-in is allowed, or blocked.
+        #[arg(long, value_name = "STATUS", value_parser = parse_sign_in())]
+        sign_in: Option<SignIn>,
         #[command(flatten)]
         pages: PageArgs,
     },
-    /// Soft delete: the users can be restored for 30 days; their seats are freed now.
-    #[command(
-        after_help = "Example:\n  onboard users delete --tenant contoso adele.vance@contoso.onmicrosoft.com alex.wilber"
-    )]
-    Delete {
+    /// Every field of one user: state, licences, roles, sign-in, batch, days left to restore.
+    #[command(after_help = "Example:\n  onboard users show --tenant contoso adele.vance")]
+    Show {
         #[command(flatten)]
         tenant: TenantArg,
-        /// User names; a bare alias means the tenant's default domain.
-        #[arg(required = true, value_name = "UPN")]
-        upns: Vec<String>,
+        #[arg(value_name = "UPN")]
+        upn: String,
     },
+    /// Soft delete: the users can be restored for 30 days; their seats are freed now.
+    #[command(after_help = "Examples:\n  \
+        onboard users delete --tenant contoso adele.vance@contoso.onmicrosoft.com alex.wilber\n  \
+        onboard users delete --tenant contoso --file leavers.csv")]
+    Delete(NamesArgs),
     /// Bring back users deleted less than 30 days ago, with their licences where seats are free.
     #[command(after_help = "Example:\n  onboard users restore --tenant contoso adele.vance")]
-    Restore {
+    Restore(NamesArgs),
+    /// Assign or revoke a licence for one or many users, all or none.
+    #[command(subcommand)]
+    License(UsersLicenseCommand),
+    /// Block sign-in for the users.
+    #[command(after_help = "Example:\n  onboard users block --tenant contoso --file leavers.csv")]
+    Block(NamesArgs),
+    /// Allow sign-in for the users again.
+    #[command(after_help = "Example:\n  onboard users unblock --tenant contoso adele.vance")]
+    Unblock(NamesArgs),
+    /// Replace the users' roles (`user` alone means no admin role).
+    #[command(after_help = "Example:\n  \
+        onboard users roles --tenant contoso --role helpdesk-admin --role user-admin alex.wilber")]
+    Roles {
         #[command(flatten)]
-        tenant: TenantArg,
-        #[arg(required = true, value_name = "UPN")]
-        upns: Vec<String>,
+        names: NamesArgs,
+        /// A role the users hold afterwards (repeatable).
+        #[arg(long = "role", value_name = "NAME", value_parser = parse_role(), required = true)]
+        roles: Vec<Role>,
     },
     /// A new generated temporary password, shown once.
     #[command(
@@ -167,6 +193,44 @@ pub enum UsersCommand {
         #[command(flatten)]
         smtp: SmtpArg,
     },
+}
+
+/// `users license assign|revoke`.
+#[derive(Debug, Subcommand)]
+pub enum UsersLicenseCommand {
+    /// One seat of SKU for each user who lacks it; refused whole if seats are short.
+    #[command(after_help = "Example:\n  \
+        onboard users license assign --tenant contoso --sku EMS --file sales.csv")]
+    Assign {
+        /// The SKU id, e.g. ENTERPRISEPACK.
+        #[arg(long, value_name = "SKU")]
+        sku: String,
+        #[command(flatten)]
+        names: NamesArgs,
+    },
+    /// Take SKU back from each user who holds it; the seats are free again.
+    #[command(after_help = "Example:\n  \
+        onboard users license revoke --tenant contoso --sku EMS adele.vance")]
+    Revoke {
+        #[arg(long, value_name = "SKU")]
+        sku: String,
+        #[command(flatten)]
+        names: NamesArgs,
+    },
+}
+
+/// The users a change is for: names, a file, or both.
+#[derive(Debug, Clone, Args)]
+pub struct NamesArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+    /// User names; a bare alias means the tenant's default domain.
+    #[arg(value_name = "UPN", required_unless_present = "file")]
+    pub upns: Vec<String>,
+    /// A CSV with a User Name column (a filled template or an export works);
+    /// `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -80,6 +80,11 @@ fn summary(s: &Report) -> String {
             l.sku, l.assigned, l.total, l.available
         ));
     }
+    text.push_str(&format!(
+        "  roles: {}; sign-in: {}\n",
+        s.roles.join(", "),
+        s.sign_in
+    ));
     if let Some(a) = &s.annotated_file {
         text.push_str(&format!("  rows to fix: {a}\n"));
     }

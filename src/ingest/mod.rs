@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod encoding;
 pub mod header;
 pub mod lines;
+pub mod names;
 pub mod reader;
 pub mod records;
 pub mod source;

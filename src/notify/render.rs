@@ -74,8 +74,26 @@ pub struct Credentials<'a> {
     pub last_name: &'a str,
     pub upn: &'a str,
     pub password: &'a str,
-    /// Licence SKUs, comma separated.
+    /// Licence SKUs, space separated.
     pub licenses: &'a str,
+    /// Roles, `;` separated (`user`: no admin role).
+    pub roles: &'a str,
+    /// `allowed` or `blocked`.
+    pub sign_in: &'a str,
+}
+
+impl<'a> Credentials<'a> {
+    /// The user's row of the results file ([`crate::results::HEADER`]).
+    pub fn results_row(&self) -> [&'a str; 6] {
+        [
+            self.upn,
+            self.display_name,
+            self.password,
+            self.licenses,
+            self.roles,
+            self.sign_in,
+        ]
+    }
 }
 
 /// A rendered message, ready for the outbox.
@@ -189,6 +207,8 @@ impl Templates {
             upn: "ada@example.onmicrosoft.com",
             password: "(example)",
             licenses: "ENTERPRISEPACK",
+            roles: "user",
+            sign_in: "allowed",
         };
         self.results(&tenant, "example", std::slice::from_ref(&user), true)?;
         self.welcome(&tenant, &user, true)?;
@@ -376,7 +396,7 @@ fn csv_rows(users: &[Credentials]) -> Result<(Vec<u8>, Vec<usize>)> {
     let mut ends = Vec::with_capacity(users.len());
     let io = |e: csv::Error| Error::io("<results attachment>", e.into());
     for u in users {
-        let row = [u.upn, u.display_name, u.password, u.licenses];
+        let row = u.results_row();
         w.write_record(row.iter().map(|c| match crate::report::formula_safe(c) {
             std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
             std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
@@ -463,6 +483,8 @@ mod tests {
             upn: "zoe@contoso.onmicrosoft.com",
             password: pw,
             licenses: "ENTERPRISEPACK",
+            roles: "user",
+            sign_in: "allowed",
         }
     }
 
@@ -535,6 +557,8 @@ mod tests {
                 upn,
                 password: pw,
                 licenses: "ENTERPRISEPACK",
+                roles: "user",
+                sign_in: "allowed",
             })
             .collect()
     }
@@ -572,9 +596,7 @@ mod tests {
         assert_eq!(a.name, "onboard-results-b1.csv");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.csv");
-        let rows = creds
-            .iter()
-            .map(|c| [c.upn, c.display_name, c.password, c.licenses]);
+        let rows = creds.iter().map(Credentials::results_row);
         crate::results::ResultsFile::write(&path, false, rows)
             .unwrap()
             .publish()

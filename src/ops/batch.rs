@@ -1,7 +1,7 @@
 //! What `verify` and `commit` share: the protected paths, checking the
 //! batch options against the store, the templates and the transport, the
 //! verification pass with its progress bar and annotated copy, the seat
-//! check, and the log. Output files are staged ([`crate::files`]): the
+//! check, and the log. Output files are staged (`crate::files`): the
 //! command publishes them when it ends with exit 0, 1 or 4.
 
 use std::io::{BufWriter, Write};

@@ -120,6 +120,11 @@ pub struct Report {
     pub skipped: u64,
     pub warnings: u64,
     pub licenses: Vec<Subscription>,
+    /// The roles every user of the batch holds.
+    pub roles: Vec<&'static str>,
+    /// The batch's sign-in status (a row's own Entra or Google column may
+    /// say otherwise for that row).
+    pub sign_in: &'static str,
     pub results_file: Option<String>,
     pub annotated_file: Option<String>,
     pub messages_queued: usize,
@@ -305,6 +310,12 @@ fn new_report(plan: &BatchPlan, v: &Verified, opts: &CommitOptions) -> Report {
         skipped: log.invalid_rows,
         warnings: log.warnings,
         licenses: plan.licenses.clone(),
+        roles: plan.roles.iter().map(|r| r.as_str()).collect(),
+        sign_in: if plan.sign_in_blocked {
+            "blocked"
+        } else {
+            "allowed"
+        },
         results_file: None,
         annotated_file: None,
         messages_queued: 0,
@@ -355,15 +366,30 @@ fn prepare(
 
     let started = Instant::now();
     let licenses_text = skus(plan).join(" ");
-    let messages = messages(
-        templates,
-        plan,
-        &batch_id,
-        users,
-        &passwords,
-        &licenses_text,
-        queue,
-    )?;
+    let roles_text = plan
+        .roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
+    let creds: Vec<Credentials> = users
+        .iter()
+        .zip(&passwords)
+        .map(|(u, p)| Credentials {
+            display_name: u.display_name(),
+            first_name: u.first_name(),
+            last_name: u.last_name(),
+            upn: u.upn(),
+            password: p.expose(),
+            licenses: &licenses_text,
+            roles: &roles_text,
+            sign_in: match u.block_sign_in.unwrap_or(plan.sign_in_blocked) {
+                true => "blocked",
+                false => "allowed",
+            },
+        })
+        .collect();
+    let messages = messages(templates, plan, &batch_id, users, &creds, queue)?;
     report.timings.render_ms = ms(started.elapsed());
 
     let started = Instant::now();
@@ -377,14 +403,7 @@ fn prepare(
                     true,
                 ),
             };
-            let rows = users.iter().zip(&passwords).map(|(u, p)| {
-                [
-                    u.upn(),
-                    u.display_name(),
-                    p.expose(),
-                    licenses_text.as_str(),
-                ]
-            });
+            let rows = creds.iter().map(Credentials::results_row);
             Some(ResultsFile::write(&dest, chosen, rows)?)
         }
     };
@@ -698,30 +717,17 @@ fn messages(
     plan: &BatchPlan,
     batch_id: &str,
     users: &[NewUser],
-    passwords: &[Secret],
-    licenses: &str,
+    creds: &[Credentials],
     queue: Queue,
 ) -> Result<Vec<QueuedMessage>> {
     let tenant = TenantInfo {
         id: plan.tenant.id.clone(),
         name: plan.tenant.name.clone(),
     };
-    let creds: Vec<Credentials> = users
-        .iter()
-        .zip(passwords)
-        .map(|(u, p)| Credentials {
-            display_name: u.display_name(),
-            first_name: u.first_name(),
-            last_name: u.last_name(),
-            upn: u.upn(),
-            password: p.expose(),
-            licenses,
-        })
-        .collect();
     let mut out = Vec::new();
     if !plan.email_to.is_empty() {
         let parts =
-            templates.results_messages(&tenant, batch_id, &creds, plan.force_change_password)?;
+            templates.results_messages(&tenant, batch_id, creds, plan.force_change_password)?;
         for to in &plan.email_to {
             for r in &parts {
                 out.push(queue.message("results", to, r));
@@ -729,7 +735,7 @@ fn messages(
         }
     }
     if plan.welcome {
-        for (u, c) in users.iter().zip(&creds) {
+        for (u, c) in users.iter().zip(creds) {
             if !u.alternate_email().is_empty() {
                 let r = templates.welcome(&tenant, c, plan.force_change_password)?;
                 out.push(queue.message("welcome", u.alternate_email(), &r));
@@ -760,27 +766,13 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::tenants::{self, NewTenant};
+    use crate::ops::tenants;
+    use crate::ops::testing::SAMPLE;
     use crate::progress::Quiet;
 
-    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
-
-    /// A store with tenant contoso (contoso.com managed) and `seats` seats
-    /// of ENTERPRISEPACK, hashing at the cheapest cost.
+    /// The test tenant with `seats` seats of ENTERPRISEPACK.
     fn setup(dir: &Path, seats: u64) -> Config {
-        let mut cfg = Config::new(dir.join("s.db"));
-        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
-        tenants::add_tenant(
-            &cfg,
-            NewTenant {
-                id: "contoso".into(),
-                domain: "contoso.onmicrosoft.com".into(),
-                location: "US".into(),
-                name: None,
-            },
-        )
-        .unwrap();
-        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        let cfg = crate::ops::testing::contoso(dir);
         tenants::add_license(&cfg, "contoso", "ENTERPRISEPACK", seats, None).unwrap();
         cfg
     }
@@ -860,6 +852,7 @@ mod tests {
             "contoso",
             crate::store::users::StatusFilter::All,
             None,
+            &crate::store::users::ListFilter::default(),
             crate::ops::PageRequest::default(),
         )
         .unwrap();

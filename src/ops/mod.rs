@@ -24,3 +24,32 @@ use crate::store::{Create, Store};
 pub(crate) fn open(cfg: &Config, create: Create) -> Result<Store> {
     Store::open(&cfg.db, create, &cfg.store)
 }
+
+/// What the operations' unit tests share: a store in a folder of their own.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::tenants::{self, NewTenant};
+    use crate::config::Config;
+
+    /// A store in `dir` with tenant contoso (default domain
+    /// contoso.onmicrosoft.com, contoso.com managed, location US), hashing
+    /// at the cheapest argon2 cost.
+    pub fn contoso(dir: &Path) -> Config {
+        let mut cfg = Config::new(dir.join("s.db"));
+        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap_or(cfg.argon2);
+        let new = NewTenant {
+            id: "contoso".into(),
+            domain: "contoso.onmicrosoft.com".into(),
+            location: "US".into(),
+            name: None,
+        };
+        tenants::add_tenant(&cfg, new).expect("tenant");
+        tenants::add_domain(&cfg, "contoso", "contoso.com", false).expect("domain");
+        cfg
+    }
+
+    /// The sample template of `samples/`.
+    pub const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
+}

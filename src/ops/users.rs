@@ -5,22 +5,26 @@
 //! write (delete, restore, reset-password, commit) inside their own
 //! transaction. The list only reads: it purges too when there is something
 //! to purge and nothing holds the write lock, and otherwise lists without
-//! waiting (SPEC §13). Delete and restore take several names: an unknown
-//! name is an error for that name only, the others proceed.
+//! waiting (SPEC §13). Every change to users (delete, restore, licences,
+//! sign-in, roles) is one transaction for all the users named, or for none
+//! (`store::changes`).
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::batch::Role;
 use super::batch::check_recipients;
 use super::{Page, PageRequest};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ingest::{self, Source};
 use crate::notify::{self, Credentials, Templates, TenantInfo, transport};
 use crate::password;
 use crate::progress::Quiet;
+use crate::store::changes::{self, Action, Named, Outcome, Refusal};
 use crate::store::outbox::Scope;
-use crate::store::users::{Change, StatusFilter, UserListRow};
+use crate::store::users::{ListFilter, StatusFilter, UserDetail, UserListRow};
 use crate::store::{Create, Tenant};
 
 /// Lists the tenant's users in `status`, those matching `search` when given.
@@ -29,12 +33,19 @@ pub fn list(
     tenant: &str,
     status: StatusFilter,
     search: Option<&str>,
+    filter: &ListFilter,
     req: PageRequest,
 ) -> Result<Page<UserListRow>> {
     let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
     store.purge_unless_busy(&t.id)?;
-    let found = store.list_users(&t.id, status, search, req.page, req.per_page)?;
+    let mut filter = filter.clone();
+    if let Some(sku) = &filter.license {
+        let subs = store.subscriptions(&t.id)?;
+        let found = subs.iter().find(|s| s.sku.eq_ignore_ascii_case(sku.trim()));
+        filter.license = Some(found.map_or_else(|| sku.trim().to_string(), |s| s.sku.clone()));
+    }
+    let found = store.list_users(&t.id, status, search, &filter, req.page, req.per_page)?;
     Ok(Page {
         items: found.users,
         total: found.total,
@@ -44,69 +55,174 @@ pub fn list(
     })
 }
 
-/// One named user's outcome.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub user: String,
-    pub done: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub warnings: Vec<String>,
+/// Every field of one user of the tenant; `None` for an unknown name.
+pub fn show(cfg: &Config, tenant: &str, user: &str) -> Result<Option<UserDetail>> {
+    let store = super::open(cfg, Create::No)?;
+    let t = store.tenant(tenant)?;
+    let upn = qualify(&t, &[user.to_string()]).remove(0);
+    store.user_detail(&t.id, &upn)
 }
 
-/// What a delete or restore did, name by name.
+/// Which users a change names: on the command line, in a file
+/// (`--file`, SPEC §2), or both, in that order.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub names: Vec<String>,
+    pub file: Option<PathBuf>,
+}
+
+/// A change to users after their batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Delete,
+    Restore,
+    Assign {
+        sku: String,
+    },
+    Revoke {
+        sku: String,
+    },
+    Block,
+    Unblock,
+    /// The roles the users hold afterwards.
+    Roles(Vec<Role>),
+}
+
+/// What a change did: every user changed, or none and why (`refused`,
+/// like a verification log: each bad name with its line in the file).
 #[derive(Debug, Clone, Serialize)]
 pub struct Changed {
     pub tenant: String,
     pub action: &'static str,
+    /// Users the change changed.
     pub changed: usize,
-    pub failed: usize,
-    pub users: Vec<Outcome>,
+    /// Named users for whom there was nothing to change (already so).
+    pub unchanged: usize,
+    pub users: Vec<changes::Changed>,
+    pub refused: Vec<Refusal>,
 }
 
-/// Soft-deletes the named users (bare aliases get the default domain).
-pub fn delete(cfg: &Config, tenant: &str, names: &[String]) -> Result<Changed> {
-    change(cfg, tenant, names, "delete")
-}
-
-/// Restores the named users deleted less than 30 days ago.
-pub fn restore(cfg: &Config, tenant: &str, names: &[String]) -> Result<Changed> {
-    change(cfg, tenant, names, "restore")
-}
-
-fn change(cfg: &Config, tenant: &str, names: &[String], action: &'static str) -> Result<Changed> {
+/// Applies `change` to every named user of the tenant, or to none: one
+/// transaction; unknown or ineligible names are all reported and change
+/// nothing (exit 1); too few seats for an assignment is a refusal of the
+/// store (exit 3).
+pub fn change(cfg: &Config, tenant: &str, names: &Names, change: &Change) -> Result<Changed> {
     let mut store = super::open(cfg, Create::No)?;
     let t = store.tenant(tenant)?;
-    let upns = qualify(&t, names);
-    let changes = match action {
-        "delete" => store.delete_users(&t.id, &upns)?,
-        _ => store.restore_users(&t.id, &upns)?,
+    let (named, mut refused) = gather(&t, names)?;
+    let subs = store.subscriptions(&t.id)?;
+    let sku_of = |sku: &str| -> Result<String> {
+        subs.iter()
+            .find(|s| s.sku.eq_ignore_ascii_case(sku.trim()))
+            .map(|s| s.sku.clone())
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "tenant {} has no subscription {sku}; `onboard license list --tenant {}` \
+                     shows them",
+                    t.id, t.id
+                ))
+            })
     };
-    let users: Vec<Outcome> = changes
-        .into_iter()
-        .map(|c| match c {
-            Change::Done { upn, warnings } => Outcome {
-                user: upn,
-                done: true,
-                error: None,
-                warnings,
-            },
-            Change::Failed { upn, reason } => Outcome {
-                user: upn,
-                done: false,
-                error: Some(reason),
-                warnings: Vec::new(),
-            },
-        })
-        .collect();
-    let failed = users.iter().filter(|u| !u.done).count();
-    Ok(Changed {
-        tenant: t.id,
+    let roles: Vec<&str>;
+    let sku: String;
+    let action = match change {
+        Change::Delete => Action::Delete,
+        Change::Restore => Action::Restore,
+        Change::Assign { sku: s } => {
+            sku = sku_of(s)?;
+            Action::Assign(&sku)
+        }
+        Change::Revoke { sku: s } => {
+            sku = sku_of(s)?;
+            Action::Revoke(&sku)
+        }
+        Change::Block => Action::Block,
+        Change::Unblock => Action::Unblock,
+        Change::Roles(r) => {
+            roles = held_roles(r);
+            Action::Roles(&roles)
+        }
+    };
+    let name = action.name();
+    match store.change_users(&t.id, &named, &action, std::mem::take(&mut refused))? {
+        Outcome::Refused(r) => {
+            refused = r;
+            Ok(refusal(t.id, name, refused))
+        }
+        Outcome::Done(users) => {
+            let changed = users.iter().filter(|u| u.changed).count();
+            Ok(Changed {
+                tenant: t.id,
+                action: name,
+                changed,
+                unchanged: users.len() - changed,
+                users,
+                refused: Vec::new(),
+            })
+        }
+    }
+}
+
+fn refusal(tenant: String, action: &'static str, refused: Vec<Refusal>) -> Changed {
+    Changed {
+        tenant,
         action,
-        changed: users.len() - failed,
-        failed,
-        users,
-    })
+        changed: 0,
+        unchanged: 0,
+        users: Vec::new(),
+        refused,
+    }
+}
+
+/// The roles a user holds for `roles`: `user` means no admin role, and a
+/// user with admin roles holds exactly those.
+fn held_roles(roles: &[Role]) -> Vec<&'static str> {
+    let mut admin: Vec<&'static str> = roles
+        .iter()
+        .filter(|r| **r != Role::User)
+        .map(|r| r.as_str())
+        .collect();
+    admin.sort_unstable();
+    admin.dedup();
+    if admin.is_empty() {
+        admin.push(Role::User.as_str());
+    }
+    admin
+}
+
+/// The names on the command line, then those of the file (with their
+/// lines), qualified with the tenant's default domain; a row of the file
+/// without a user name is refused.
+fn gather(t: &Tenant, names: &Names) -> Result<(Vec<Named>, Vec<Refusal>)> {
+    let mut named: Vec<Named> = qualify(t, &names.names)
+        .into_iter()
+        .map(|upn| Named { upn, line: None })
+        .collect();
+    let mut refused = Vec::new();
+    if let Some(file) = &names.file {
+        let source = Source::from_arg(file)?;
+        for n in ingest::names::read(&source)? {
+            if n.name.is_empty() {
+                refused.push(Refusal {
+                    user: String::new(),
+                    line: Some(n.line),
+                    code: "required",
+                    message: "the row has no User Name".into(),
+                });
+                continue;
+            }
+            named.push(Named {
+                upn: qualify(t, std::slice::from_ref(&n.name)).remove(0),
+                line: Some(n.line),
+            });
+        }
+    }
+    if named.is_empty() && refused.is_empty() {
+        return Err(Error::usage(
+            "no users named: give user names, or --file with a User Name column",
+        ));
+    }
+    Ok((named, refused))
 }
 
 /// What a password reset is asked to do.
@@ -170,6 +286,8 @@ pub fn reset_password(cfg: &Config, opts: &ResetOptions) -> Result<Reset> {
             upn: &user.upn,
             password: secret.expose(),
             licenses: "",
+            roles: "",
+            sign_in: "",
         };
         let rendered = templates.reset(&info, &creds, will_force)?;
         messages = opts
@@ -237,25 +355,15 @@ fn qualify(t: &Tenant, names: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::ops::commit::{self, CommitOptions};
-    use crate::ops::tenants::{self, NewTenant};
     use crate::progress::Quiet;
 
     #[test]
     fn list_delete_restore_and_reset_through_the_operations() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = Config::new(dir.path().join("s.db"));
-        cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap();
-        let new = NewTenant {
-            id: "contoso".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            location: "US".into(),
-            name: None,
-        };
-        tenants::add_tenant(&cfg, new).unwrap();
-        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
+        let cfg = crate::ops::testing::contoso(dir.path());
         let opts = CommitOptions {
             batch: crate::ops::batch::BatchOptions {
-                file: concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv").into(),
+                file: crate::ops::testing::SAMPLE.into(),
                 tenant: "contoso".into(),
                 force_change_password: true,
                 ..Default::default()
@@ -265,19 +373,52 @@ mod tests {
         };
         commit::commit(&cfg, &opts, &Quiet).unwrap();
         let all = PageRequest::default();
-        let page = list(&cfg, "contoso", StatusFilter::Active, Some("ADELE"), all).unwrap();
+        let none = ListFilter::default();
+        let page = list(
+            &cfg,
+            "contoso",
+            StatusFilter::Active,
+            Some("ADELE"),
+            &none,
+            all,
+        )
+        .unwrap();
         assert_eq!(page.total, 1);
-        let names = vec!["adele.vance".to_string(), "nobody".to_string()];
-        let gone = delete(&cfg, "CONTOSO", &names).unwrap();
-        assert_eq!((gone.changed, gone.failed), (1, 1));
-        assert_eq!(
-            list(&cfg, "contoso", StatusFilter::Deleted, None, all)
+        let names = |n: &[&str]| Names {
+            names: n.iter().map(|s| s.to_string()).collect(),
+            file: None,
+        };
+        // All or nothing: one unknown name, and nobody is deleted.
+        let both = names(&["adele.vance", "nobody"]);
+        let refused = change(&cfg, "CONTOSO", &both, &Change::Delete).unwrap();
+        assert_eq!((refused.changed, refused.refused.len()), (0, 1));
+        assert_eq!(refused.refused[0].code, "unknown_user");
+        let deleted = || {
+            list(&cfg, "contoso", StatusFilter::Deleted, None, &none, all)
                 .unwrap()
-                .total,
+                .total
+        };
+        assert_eq!(deleted(), 0);
+        let adele = names(&["adele.vance"]);
+        let gone = change(&cfg, "contoso", &adele, &Change::Delete).unwrap();
+        assert_eq!((gone.changed, gone.refused.len()), (1, 0));
+        assert_eq!(deleted(), 1);
+        assert_eq!(
+            change(&cfg, "contoso", &adele, &Change::Restore)
+                .unwrap()
+                .changed,
             1
         );
-        let back = restore(&cfg, "contoso", &names[..1]).unwrap();
-        assert_eq!((back.changed, back.failed), (1, 0));
+        let again = change(&cfg, "contoso", &adele, &Change::Restore).unwrap();
+        assert_eq!(again.refused[0].code, "not_deleted");
+        assert_eq!(
+            change(&cfg, "contoso", &adele, &Change::Block)
+                .unwrap()
+                .changed,
+            1
+        );
+        let twice = change(&cfg, "contoso", &adele, &Change::Block).unwrap();
+        assert_eq!((twice.changed, twice.unchanged), (0, 1));
 
         let reset = |force| {
             let opts = ResetOptions {

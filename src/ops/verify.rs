@@ -42,24 +42,15 @@ pub fn verify(cfg: &Config, opts: &BatchOptions, progress: &dyn Progress) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::tenants::{self, NewTenant};
     use crate::progress::Quiet;
 
     #[test]
     fn the_sample_verifies_and_seats_are_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = Config::new(dir.path().join("s.db"));
-        let new = NewTenant {
-            id: "contoso".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            location: "US".into(),
-            name: None,
-        };
-        tenants::add_tenant(&cfg, new).unwrap();
-        tenants::add_domain(&cfg, "contoso", "contoso.com", false).unwrap();
-        tenants::add_license(&cfg, "contoso", "EMS", 2, None).unwrap();
+        let cfg = crate::ops::testing::contoso(dir.path());
+        crate::ops::tenants::add_license(&cfg, "contoso", "EMS", 2, None).unwrap();
         let mut opts = BatchOptions {
-            file: concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv").into(),
+            file: crate::ops::testing::SAMPLE.into(),
             tenant: "contoso".into(),
             log: Some(dir.path().join("log.json")),
             ..BatchOptions::default()

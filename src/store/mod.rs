@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod batches;
+pub mod changes;
 pub mod licenses;
 pub mod outbox;
 pub mod search;
@@ -480,14 +481,24 @@ mod tests {
             );
         }
         let all = users::StatusFilter::All;
-        let page = store.list_users("a", all, Some("SMITH"), 1, 20).unwrap();
+        let page = store
+            .list_users("a", all, Some("SMITH"), &Default::default(), 1, 20)
+            .unwrap();
         let names: Vec<&str> = page.users.iter().map(|u| u.user_name.as_str()).collect();
         assert_eq!(names, ["bob@x.com", "zoe@a.onmicrosoft.com"]);
         assert_eq!(page.users[1].assigned, 1);
-        let page = store.list_users("a", all, Some("h zoe@a"), 1, 20).unwrap();
+        let page = store
+            .list_users("a", all, Some("h zoe@a"), &Default::default(), 1, 20)
+            .unwrap();
         assert_eq!(page.total, 1);
         let active = users::StatusFilter::Active;
-        assert_eq!(store.list_users("b", active, None, 1, 20).unwrap().total, 1);
+        assert_eq!(
+            store
+                .list_users("b", active, None, &Default::default(), 1, 20)
+                .unwrap()
+                .total,
+            1
+        );
     }
 
     #[test]

@@ -12,7 +12,6 @@ use serde::Serialize;
 use super::Store;
 use super::audit::audit;
 use super::begin_write;
-use super::licenses::subscriptions;
 use super::outbox::{QueuedMessage, queue_message};
 use super::search::{self, Hit, Moves};
 use crate::error::Result;
@@ -24,10 +23,47 @@ pub const RESTORE_WINDOW_SECS: i64 = 30 * 24 * 3600;
 /// One row of `users list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserListRow {
-    pub display_name: String,
+    /// The GUID.
+    pub id: String,
     pub user_name: String,
+    pub display_name: String,
+    /// `active` or `deleted`.
     pub status: String,
+    /// Licences held.
     pub assigned: u32,
+    pub licenses: Vec<String>,
+    /// `allowed` or `blocked`.
+    pub sign_in: String,
+    pub roles: Vec<String>,
+    /// Unix seconds; RFC 3339 in JSON.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub deleted_at: Option<i64>,
+    /// Days left to restore a deleted user: 30 right after the deletion, 1
+    /// during its last day (SPEC §13).
+    pub days_left: Option<i64>,
+}
+
+/// What a users list shows besides a status and a search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only users holding this licence.
+    pub license: Option<String>,
+    /// Only users holding no licence.
+    pub unlicensed: bool,
+    /// Only users whose sign-in is blocked (`Some(true)`) or allowed.
+    pub sign_in_blocked: Option<bool>,
+}
+
+impl ListFilter {
+    fn is_empty(&self) -> bool {
+        *self == ListFilter::default()
+    }
+}
+
+/// Days left to restore a user deleted at `deleted_at`, at `now`.
+pub fn days_left(deleted_at: i64, now: i64) -> i64 {
+    let whole_days = (now - deleted_at).max(0) / 86_400;
+    (RESTORE_WINDOW_SECS / 86_400 - whole_days).max(0)
 }
 
 /// One page of `users list`.
@@ -49,12 +85,6 @@ pub enum StatusFilter {
 }
 
 /// What happened to one named user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Done { upn: String, warnings: Vec<String> },
-    Failed { upn: String, reason: String },
-}
-
 /// A user found by name.
 #[derive(Debug, Clone)]
 pub struct FoundUser {
@@ -74,7 +104,11 @@ pub struct FoundUser {
     pub force_change_password: bool,
 }
 
-fn find(tx: &rusqlite::Connection, tenant: &str, upn: &str) -> rusqlite::Result<Option<FoundUser>> {
+pub(super) fn find(
+    tx: &rusqlite::Connection,
+    tenant: &str,
+    upn: &str,
+) -> rusqlite::Result<Option<FoundUser>> {
     tx.prepare_cached(
         "SELECT key, id, upn, display_name, first_name, last_name, state, deleted_at,
             search_key, segment, force_change_password
@@ -206,6 +240,7 @@ impl Store {
         tenant: &str,
         status: StatusFilter,
         search: Option<&str>,
+        filter: &ListFilter,
         page: u64,
         per_page: u64,
     ) -> Result<UserPage> {
@@ -219,6 +254,33 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(str::to_lowercase);
         let per_page = per_page.max(1);
+        let page = page.max(1);
+        let first = (page - 1).saturating_mul(per_page).min(i64::MAX as u64);
+        let now = self.now();
+        if !filter.is_empty() {
+            // Licences and sign-in are not in the search blocks: one query,
+            // in display order.
+            let (total, keys) = filtered(
+                &self.conn,
+                tenant,
+                states,
+                term.as_deref(),
+                filter,
+                first,
+                per_page,
+            )?;
+            let users = keys
+                .iter()
+                .map(|&key| list_row(&self.conn, tenant, key, now))
+                .collect::<rusqlite::Result<_>>()?;
+            return Ok(UserPage {
+                page,
+                pages: total.div_ceil(per_page).max(1),
+                per_page,
+                total,
+                users,
+            });
+        }
         // The blocks are read whole; mapping the file spares SQLite a
         // read() per page of them.
         self.conn
@@ -232,10 +294,8 @@ impl Store {
                 (found.total, Some(found.hits))
             }
         };
-        let pages = total.div_ceil(per_page).max(1);
         // A page past the last is empty and keeps its number (SPEC §12).
-        let page = page.max(1);
-        let first = (page - 1).saturating_mul(per_page).min(i64::MAX as u64);
+        let pages = total.div_ceil(per_page).max(1);
         let keys = match found {
             // Few matches: ordered here, their page looked up by key.
             Some(Some(hits)) => page_of(hits, first as usize, per_page as usize)
@@ -248,7 +308,7 @@ impl Store {
         };
         let users = keys
             .iter()
-            .map(|&key| list_row(&self.conn, tenant, key))
+            .map(|&key| list_row(&self.conn, tenant, key, now))
             .collect::<rusqlite::Result<_>>()?;
         Ok(UserPage {
             page,
@@ -257,99 +317,6 @@ impl Store {
             total,
             users,
         })
-    }
-
-    /// Soft-deletes each named user and frees their seats.
-    pub fn delete_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        let actor = self.actor().to_string();
-        self.change_each(
-            tenant,
-            upns,
-            Moves::to("deleted"),
-            |tx, upn, found, now, moved| {
-                Ok(match found {
-                    None => Change::Failed {
-                        upn: upn.into(),
-                        reason: "no such user in this tenant".into(),
-                    },
-                    Some(u) if u.state == "deleted" => Change::Failed {
-                        upn: u.upn,
-                        reason: "is already deleted".into(),
-                    },
-                    Some(u) => {
-                        delete_one(tx, tenant, &u, now, &actor)?;
-                        moved.push(u.key, u.segment, &u.search_key);
-                        Change::Done {
-                            upn: u.upn,
-                            warnings: vec![],
-                        }
-                    }
-                })
-            },
-        )
-    }
-
-    /// Restores each named user deleted less than 30 days ago, with the
-    /// licences they had where seats are free.
-    pub fn restore_users(&mut self, tenant: &str, upns: &[String]) -> Result<Vec<Change>> {
-        let actor = self.actor().to_string();
-        self.change_each(
-            tenant,
-            upns,
-            Moves::to("active"),
-            |tx, upn, found, now, moved| {
-                Ok(match found {
-                    None => Change::Failed {
-                        upn: upn.into(),
-                        reason: not_found_reason(tx, tenant, upn)?,
-                    },
-                    Some(u) if u.state == "active" => Change::Failed {
-                        upn: u.upn,
-                        reason: "is not deleted".into(),
-                    },
-                    Some(u) => {
-                        let warnings = restore_one(tx, tenant, &u, now, &actor)?;
-                        moved.push(u.key, u.segment, &u.search_key);
-                        Change::Done {
-                            upn: u.upn,
-                            warnings,
-                        }
-                    }
-                })
-            },
-        )
-    }
-
-    /// One write transaction for several named users: purges expired
-    /// deletions, then lets `apply` decide each name's change, recording
-    /// the users it moves in `moves`; their search entries move once, at
-    /// the end.
-    fn change_each(
-        &mut self,
-        tenant: &str,
-        upns: &[String],
-        mut moves: Moves,
-        mut apply: impl FnMut(
-            &Transaction,
-            &str,
-            Option<FoundUser>,
-            i64,
-            &mut Moves,
-        ) -> rusqlite::Result<Change>,
-    ) -> Result<Vec<Change>> {
-        let now = self.now();
-        let block = self.settings.search_block_bytes;
-        let actor = self.actor().to_string();
-        let tx = begin_write(self)?;
-        purge_expired(&tx, tenant, now, &actor, block)?;
-        let mut out = Vec::with_capacity(upns.len());
-        for upn in upns {
-            let found = find(&tx, tenant, upn)?;
-            out.push(apply(&tx, upn, found, now, &mut moves)?);
-        }
-        moves.apply(&tx, tenant, block)?;
-        tx.commit()?;
-        Ok(out)
     }
 
     /// Replaces a user's password hash and, when `force_change` is given,
@@ -484,127 +451,187 @@ fn walk(
         .collect()
 }
 
+/// Every field of one user (SPEC §13 `users show`).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserDetail {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub office_number: String,
+    pub office_phone: String,
+    pub mobile_phone: String,
+    pub fax: String,
+    pub alternate_email: String,
+    pub address: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: String,
+    pub usage_location: String,
+    /// `active` or `deleted`.
+    pub status: String,
+    /// `allowed` or `blocked`.
+    pub sign_in: String,
+    pub force_change_password: bool,
+    pub licenses: Vec<String>,
+    pub roles: Vec<String>,
+    /// The batch that created the user.
+    pub batch: Option<String>,
+    /// Unix seconds; RFC 3339 in JSON.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: i64,
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub deleted_at: Option<i64>,
+    pub days_left: Option<i64>,
+}
+
+impl Store {
+    /// One user of the tenant by name, every field.
+    pub fn user_detail(&self, tenant: &str, upn: &str) -> Result<Option<UserDetail>> {
+        let Some(found) = find(&self.conn, tenant, upn)? else {
+            return Ok(None);
+        };
+        let row = list_row(&self.conn, tenant, found.key, self.now())?;
+        let detail = self
+            .conn
+            .prepare_cached(
+                "SELECT first_name, last_name, job_title, department, office_number,
+                    office_phone, mobile_phone, fax, alternate_email, address, city,
+                    state_or_province, postal_code, country, usage_location,
+                    force_change_password, batch_id, created_at
+                 FROM users WHERE key = ?1 AND tenant_id = ?2",
+            )?
+            .query_row(params![found.key, tenant], |r| {
+                Ok(UserDetail {
+                    id: row.id.clone(),
+                    user_name: row.user_name.clone(),
+                    display_name: row.display_name.clone(),
+                    first_name: r.get(0)?,
+                    last_name: r.get(1)?,
+                    job_title: r.get(2)?,
+                    department: r.get(3)?,
+                    office_number: r.get(4)?,
+                    office_phone: r.get(5)?,
+                    mobile_phone: r.get(6)?,
+                    fax: r.get(7)?,
+                    alternate_email: r.get(8)?,
+                    address: r.get(9)?,
+                    city: r.get(10)?,
+                    state: r.get(11)?,
+                    postal_code: r.get(12)?,
+                    country: r.get(13)?,
+                    usage_location: r.get(14)?,
+                    status: row.status.clone(),
+                    sign_in: row.sign_in.clone(),
+                    force_change_password: r.get(15)?,
+                    licenses: row.licenses.clone(),
+                    roles: row.roles.clone(),
+                    batch: r.get(16)?,
+                    created_at: r.get(17)?,
+                    deleted_at: row.deleted_at,
+                    days_left: row.days_left,
+                })
+            })?;
+        Ok(Some(detail))
+    }
+}
+
+/// The keys of one page of users in `states` passing `filter` (and
+/// containing `term`), in display order, and how many pass in all.
+fn filtered(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    states: &[&str],
+    term: Option<&str>,
+    filter: &ListFilter,
+    first: u64,
+    n: u64,
+) -> rusqlite::Result<(u64, Vec<i64>)> {
+    const WHERE: &str = "FROM users u WHERE u.tenant_id = ?1 AND u.state IN (?2, ?3)
+        AND instr(u.search_key, ?4) > 0
+        AND (?5 IS NULL OR u.sign_in_blocked = ?5)
+        AND (?6 IS NULL OR EXISTS (SELECT 1 FROM license_assignments a
+             WHERE a.user_key = u.key AND a.sku = ?6 AND a.state = 'assigned'))
+        AND (?7 = 0 OR NOT EXISTS (SELECT 1 FROM license_assignments a
+             WHERE a.user_key = u.key AND a.state = 'assigned'))";
+    let first_state = states.first().copied().unwrap_or("active");
+    let second_state = states.get(1).copied().unwrap_or(first_state);
+    let args = params![
+        tenant,
+        first_state,
+        second_state,
+        term.unwrap_or(""),
+        filter.sign_in_blocked,
+        filter.license,
+        filter.unlicensed,
+    ];
+    let total: u64 = conn
+        .prepare_cached(&format!("SELECT count(*) {WHERE}"))?
+        .query_row(args, |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT u.key {WHERE} ORDER BY u.search_key LIMIT ?8 OFFSET ?9"
+    ))?;
+    let keys = stmt
+        .query_map(
+            params![
+                tenant,
+                first_state,
+                second_state,
+                term.unwrap_or(""),
+                filter.sign_in_blocked,
+                filter.license,
+                filter.unlicensed,
+                n as i64,
+                first as i64
+            ],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((total, keys))
+}
+
 /// One row of the list.
-fn list_row(conn: &rusqlite::Connection, tenant: &str, key: i64) -> rusqlite::Result<UserListRow> {
+fn list_row(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    key: i64,
+    now: i64,
+) -> rusqlite::Result<UserListRow> {
+    let licenses: Vec<String> = conn
+        .prepare_cached(
+            "SELECT sku FROM license_assignments WHERE user_key = ?1 AND state = 'assigned'
+             ORDER BY sku",
+        )?
+        .query_map([key], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let roles: Vec<String> = conn
+        .prepare_cached("SELECT role FROM role_assignments WHERE user_key = ?1 ORDER BY role")?
+        .query_map([key], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     conn.prepare_cached(
-        "SELECT u.display_name, u.upn, u.state,
-            (SELECT count(*) FROM license_assignments a
-              WHERE a.user_key = u.key AND a.state = 'assigned')
+        "SELECT u.id, u.display_name, u.upn, u.state, u.sign_in_blocked, u.deleted_at
          FROM users u WHERE u.key = ?1 AND u.tenant_id = ?2",
     )?
     .query_row(params![key, tenant], |r| {
-        let state: String = r.get(2)?;
+        let deleted_at: Option<i64> = r.get(5)?;
+        let blocked: bool = r.get(4)?;
         Ok(UserListRow {
-            display_name: r.get(0)?,
-            user_name: r.get(1)?,
-            status: if state == "deleted" {
-                "Deleted".into()
-            } else {
-                "Active".into()
-            },
-            assigned: r.get(3)?,
+            id: r.get(0)?,
+            display_name: r.get(1)?,
+            user_name: r.get(2)?,
+            status: r.get(3)?,
+            assigned: licenses.len() as u32,
+            licenses,
+            sign_in: if blocked { "blocked" } else { "allowed" }.into(),
+            roles,
+            days_left: deleted_at.map(|at| days_left(at, now)),
+            deleted_at,
         })
     })
-}
-
-/// Why a user name is not there: purged, or never existed.
-fn not_found_reason(tx: &Transaction, tenant: &str, upn: &str) -> rusqlite::Result<String> {
-    let purged: Option<i64> = tx
-        .query_row(
-            "SELECT max(at) FROM audit_log WHERE tenant_id = ?1 AND action = 'user.purge' AND subject = ?2 COLLATE NOCASE",
-            params![tenant, upn],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    Ok(match purged {
-        Some(_) => {
-            "was deleted more than 30 days ago and has been purged; it can no longer be restored"
-                .into()
-        }
-        None => "no such user in this tenant".into(),
-    })
-}
-
-/// Soft-deletes one user: marked deleted, its seats released (the rows
-/// stay, so a restore knows what to give back).
-fn delete_one(
-    tx: &Transaction,
-    tenant: &str,
-    u: &FoundUser,
-    now: i64,
-    actor: &str,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "UPDATE users SET state = 'deleted', deleted_at = ?3 WHERE key = ?1 AND tenant_id = ?2",
-        params![u.key, tenant, now],
-    )?;
-    let freed = tx.execute(
-        "UPDATE license_assignments SET state = 'released' WHERE user_key = ?1 AND state = 'assigned'",
-        [u.key],
-    )?;
-    audit(
-        tx,
-        tenant,
-        now,
-        actor,
-        "user.delete",
-        &u.upn,
-        &format!("{freed} seats freed"),
-    )
-}
-
-/// Brings one deleted user back; their released licences come back where a
-/// seat is free, and are dropped with a warning where none is.
-fn restore_one(
-    tx: &Transaction,
-    tenant: &str,
-    u: &FoundUser,
-    now: i64,
-    actor: &str,
-) -> rusqlite::Result<Vec<String>> {
-    tx.execute(
-        "UPDATE users SET state = 'active', deleted_at = NULL WHERE key = ?1 AND tenant_id = ?2",
-        params![u.key, tenant],
-    )?;
-    let released: Vec<String> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT sku FROM license_assignments WHERE user_key = ?1 AND state = 'released' ORDER BY sku",
-        )?;
-        stmt.query_map([u.key], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let mut warnings = Vec::new();
-    for sku in released {
-        let available = subscriptions(tx, tenant)?
-            .into_iter()
-            .find(|s| s.sku == sku)
-            .map_or(0, |s| s.available);
-        if available > 0 {
-            tx.execute(
-                "UPDATE license_assignments SET state = 'assigned', assigned_at = ?3 WHERE user_key = ?1 AND sku = ?2",
-                params![u.key, sku, now],
-            )?;
-        } else {
-            tx.execute(
-                "DELETE FROM license_assignments WHERE user_key = ?1 AND sku = ?2",
-                params![u.key, sku],
-            )?;
-            warnings.push(format!(
-                "restored without {sku}: no seat of it is available"
-            ));
-        }
-    }
-    audit(
-        tx,
-        tenant,
-        now,
-        actor,
-        "user.restore",
-        &u.upn,
-        &warnings.join("; "),
-    )?;
-    Ok(warnings)
 }
 
 #[cfg(test)]
