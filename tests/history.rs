@@ -921,3 +921,52 @@ fn audit_pages_text_and_formula_safe_csv() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn the_users_commands_after_the_batch_write_one_entry_per_user_changed() {
+    let w = Work::with_seats(10);
+    commit_licensed(&w);
+    let u = ["adele.vance", "alex.wilber"];
+    let t = ["--tenant", TENANT];
+    let with = |cmd: &[&str]| {
+        let mut all = cmd.to_vec();
+        all.extend_from_slice(&t);
+        all.extend_from_slice(&u);
+        run(&w, &all).expect(0);
+    };
+    with(&["users", "license", "revoke", "--sku", "ENTERPRISEPACK"]);
+    with(&["users", "license", "assign", "--sku", "ENTERPRISEPACK"]);
+    with(&["users", "block"]);
+    // Already blocked: nothing changes, no entry.
+    with(&["users", "block"]);
+    with(&["users", "unblock"]);
+    with(&["users", "roles", "--role", "helpdesk-admin"]);
+    run(
+        &w,
+        &["users", "reset-password", "--tenant", TENANT, "adele.vance"],
+    )
+    .expect(0);
+
+    let me = login_name();
+    let adele = audit(&w, &["--tenant", TENANT, "--user", "adele.vance"]);
+    assert_eq!(
+        actions(&adele),
+        [
+            "user.reset_password",
+            "user.roles",
+            "user.unblock",
+            "user.block",
+            "license.assign",
+            "license.revoke",
+            "user.create"
+        ]
+    );
+    assert!(
+        adele.iter().all(|e| e["actor"] == me.as_str()),
+        "{adele:#?}"
+    );
+    let alex = audit(&w, &["--tenant", TENANT, "--user", "alex.wilber"]);
+    assert_eq!(alex.len(), 6, "{alex:#?}");
+    let all = audit(&w, &["--tenant", TENANT]);
+    assert_eq!(all.len(), 4 + 7 + 2 * 5 + 1);
+}
