@@ -83,7 +83,7 @@ pub struct Credentials<'a> {
 }
 
 impl<'a> Credentials<'a> {
-    /// The user's row of the results file ([`crate::results::HEADER`]).
+    /// The user's row of the results file (`results::HEADER`).
     pub fn results_row(&self) -> [&'a str; 6] {
         [
             self.upn,
