@@ -19,7 +19,6 @@ pub mod password;
 pub mod progress;
 pub mod report;
 pub(crate) mod results;
-pub(crate) mod rfc3339;
 pub mod rules;
 pub mod secret;
 pub mod store;

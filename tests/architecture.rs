@@ -33,7 +33,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("ops", &["cli", "web"]),
     // Calendar arithmetic for every layer: it uses none of them.
     (
-        "rfc3339",
+        "time",
         &[
             "ingest", "rules", "report", "store", "notify", "ops", "cli", "web", "config",
         ],

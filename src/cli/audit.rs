@@ -9,7 +9,7 @@ use super::output::emit_page;
 use crate::cli::{AuditCommand, Format};
 use crate::error::{Exit, Result};
 use crate::ops::history::{self, AuditQuery};
-use crate::rfc3339;
+use crate::time;
 
 pub fn run(ctx: &Ctx, cmd: AuditCommand) -> Result<Exit> {
     let AuditCommand::List {
@@ -31,9 +31,9 @@ pub fn run(ctx: &Ctx, cmd: AuditCommand) -> Result<Exit> {
         .map(|e| {
             let mut row = vec![
                 if csv {
-                    rfc3339::format(e.at)
+                    time::rfc3339(e.at)
                 } else {
-                    rfc3339::readable(e.at)
+                    time::readable(e.at)
                 },
                 e.tenant.clone(),
                 match (&e.actor, csv) {

@@ -9,8 +9,8 @@ use super::output::{emit, emit_page, fields};
 use crate::cli::{BatchCommand, Format};
 use crate::error::{Exit, Result};
 use crate::ops::history;
-use crate::rfc3339;
 use crate::store::batches::BatchRecord;
+use crate::time;
 
 /// What a text list says for a batch committed before actors were recorded.
 pub const NOT_RECORDED: &str = "(not recorded)";
@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> Result<Exit> {
                     .map(|b| {
                         vec![
                             b.id.clone(),
-                            rfc3339::readable(b.committed_at),
+                            time::readable(b.committed_at),
                             b.file.clone(),
                             b.rows.to_string(),
                             b.created.to_string(),
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> Result<Exit> {
 fn csv_row(b: &BatchRecord) -> Vec<String> {
     vec![
         b.id.clone(),
-        rfc3339::format(b.committed_at),
+        time::rfc3339(b.committed_at),
         b.file.clone(),
         b.sha256.clone(),
         b.rows.to_string(),
@@ -107,7 +107,7 @@ fn text_fields(b: &BatchRecord) -> Vec<(Cow<'static, str>, String)> {
         ("Tenant", b.tenant.clone()),
         ("File", b.file.clone()),
         ("SHA-256", b.sha256.clone()),
-        ("Committed", rfc3339::readable(b.committed_at)),
+        ("Committed", time::readable(b.committed_at)),
         ("By", b.actor.clone().unwrap_or_else(|| NOT_RECORDED.into())),
         (
             "Rows",

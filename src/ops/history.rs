@@ -74,7 +74,7 @@ pub fn audit(cfg: &Config, q: &AuditQuery, req: PageRequest) -> Result<Page<Audi
 
 /// `--since`: Unix seconds, or a usage error that shows what is accepted.
 fn since(text: &str) -> Result<i64> {
-    crate::rfc3339::parse(text).ok_or_else(|| {
+    crate::time::parse(text).ok_or_else(|| {
         Error::usage(format!(
             "--since \"{text}\" is not a time: use RFC 3339 (2025-03-01T09:30:00Z, \
              2025-03-01T10:30:00+01:00) or a date (2025-03-01, meaning midnight UTC)"

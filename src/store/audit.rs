@@ -38,7 +38,7 @@ pub fn audit(
 pub struct AuditEntry {
     pub id: i64,
     pub tenant: String,
-    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::time::serialize")]
     pub at: i64,
     /// `None` for entries written before actors were recorded.
     pub actor: Option<String>,

@@ -214,7 +214,7 @@ pub struct BatchRecord {
     pub skipped: u64,
     /// `None` for batches committed before actors were recorded.
     pub actor: Option<String>,
-    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::time::serialize")]
     pub committed_at: i64,
 }
 
