@@ -184,7 +184,7 @@ fn show(ctx: &Ctx, tenant: &str, upn: &str) -> Result<Exit> {
         ("Licenses", list(&u.licenses)),
         ("Roles", list(&u.roles)),
         ("Batch", u.batch.clone().unwrap_or_else(|| "-".into())),
-        ("Created", crate::time::rfc3339(u.created_at)),
+        ("Created", crate::time::readable(u.created_at)),
         ("Deleted", deleted),
         ("Id", u.id.clone()),
     ];

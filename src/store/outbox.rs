@@ -164,9 +164,12 @@ pub struct Envelope {
     pub path: Option<String>,
     pub attachment: Option<String>,
     /// A queued message that a delivery run holds, until this time.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub claimed_until: Option<i64>,
     pub body_erased: bool,
+    #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: i64,
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub sent_at: Option<i64>,
 }
 
