@@ -391,8 +391,12 @@ fn read_header(name: &str, block: &Block, decoding: Decoding) -> Result<Option<H
         return Err(unclosed_header(name, open.moved(version_breaks)));
     }
     let cell_refs: Vec<&str> = cells.iter().collect();
-    let (header, notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
+    let (mut header, notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
         .map_err(|p| header_error(name, header_line, p))?;
+    if version_line {
+        let text = String::from_utf8_lossy(&bytes[..skipped]);
+        header.version_line = Some(text.trim_end_matches(['\r', '\n']).to_string());
+    }
     let consumed = skipped + parsed.consumed;
     Ok(Some(Head {
         dialect: Dialect {

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod commit;
+pub mod groups;
 pub mod page;
 pub mod templates;
 pub mod tenants;

@@ -38,6 +38,12 @@ impl<'a> Row<'a> {
         self.values[col as usize]
     }
 
+    /// Gives `col` the value `value` instead of the record's (a Display
+    /// Name made of the first and last names).
+    pub fn set(&mut self, col: Column, value: &'a str) {
+        self.values[col as usize] = value;
+    }
+
     /// The value with surrounding spaces trimmed (SPEC §4).
     pub fn get(&self, col: Column) -> &'a str {
         let v = self.raw(col);

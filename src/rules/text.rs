@@ -11,13 +11,17 @@ pub fn is_control(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// The columns checked here: the template's, less User Name and
-/// Password.
+/// The columns checked here: the template's, less User Name, Password,
+/// Groups and Manager (their own rules refuse any value that is not a
+/// user name or a group of the tenant, control characters with it).
 const CHECKED: [Column; 16] = {
     let mut out = [Column::DisplayName; 16];
     let (mut i, mut n) = (0, 0);
     while i < TEMPLATE.len() {
-        if !matches!(TEMPLATE[i], Column::UserName | Column::Password) {
+        if !matches!(
+            TEMPLATE[i],
+            Column::UserName | Column::Password | Column::Groups | Column::Manager
+        ) {
             out[n] = TEMPLATE[i];
             n += 1;
         }

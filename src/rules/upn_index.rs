@@ -78,22 +78,29 @@ impl Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<UpnKey, V, BuildHasherDefault<KeyHasher>>;
 
-/// User names seen so far in the file, with the line of their first use.
+/// User names seen so far in the file, with where they were first used (a
+/// line, or a record number).
 #[derive(Debug, Default)]
 pub struct DuplicateIndex {
     first: KeyMap<u64>,
 }
 
 impl DuplicateIndex {
-    /// Records `key` on `line`; returns the first line if it was seen before.
-    pub fn first_seen(&mut self, key: UpnKey, line: u64) -> Option<u64> {
+    /// Records `key` at `at`; returns the first place if it was seen
+    /// before.
+    pub fn first_seen(&mut self, key: UpnKey, at: u64) -> Option<u64> {
         match self.first.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(line);
+                e.insert(at);
                 None
             }
         }
+    }
+
+    /// Where `key` was first used, if it was.
+    pub fn get(&self, key: UpnKey) -> Option<u64> {
+        self.first.get(&key).copied()
     }
 }
 

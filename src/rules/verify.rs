@@ -16,24 +16,34 @@
 //! ([`super::reading`]). A file that is Windows-1252 as a whole gets one
 //! warning and errors only for bytes Windows-1252 does not define; in any
 //! other file each line that is not UTF-8 is an error.
+//!
+//! A file with a Manager column keeps, on the reporting thread, a compact
+//! index of its rows (see [`managers`]); once the file is read, the
+//! managers to be found among its rows are looked up in the name index's
+//! shards, the manager graph is walked once, and the findings that makes
+//! are merged into the log in file order. Those rows were already handed to
+//! `on_row` by then: [`Outcome::late_findings`] says how many findings it
+//! did not see.
 
 use std::sync::mpsc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::checked::NewUser;
+use super::checked::{ManagerRef, NewUser};
 use super::finding::{Code, Finding, Severity};
+use super::managers::{self, Manager, PieceTexts};
 use super::row::Row;
 use super::tenant::TenantView;
 use super::upn_index::{DuplicateIndex, Existing, UpnKey};
-use super::{contact, location, password, reading, sign_in, text, username};
-use crate::columns::Column;
+use super::{contact, groups, location, password, reading, sign_in, text, username};
+use crate::columns::{Column, ColumnNames};
 use crate::error::Result;
 use crate::ingest::{CsvInput, HeaderMap, Piece, Record, TextEncoding};
 
-/// The verification log's data (SPEC §6).
-#[derive(Debug, Clone, Serialize)]
+/// The verification log's data (SPEC §6). Its JSON names each finding's
+/// column as the file names it ([`Named`]).
+#[derive(Debug, Clone)]
 pub struct Verification {
     pub file: String,
     pub encoding: &'static str,
@@ -45,6 +55,82 @@ pub struct Verification {
     pub errors: u64,
     pub warnings: u64,
     pub findings: Vec<Finding>,
+    /// How the file names its columns: a finding's `column` in every form
+    /// of the log (SPEC §13).
+    pub columns: ColumnNames,
+}
+
+impl Serialize for Verification {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Verification", 10)?;
+        m.serialize_field("file", &self.file)?;
+        m.serialize_field("encoding", self.encoding)?;
+        m.serialize_field("delimiter", self.delimiter)?;
+        m.serialize_field("dialect", self.dialect)?;
+        m.serialize_field("rows", &self.rows)?;
+        m.serialize_field("valid_rows", &self.valid_rows)?;
+        m.serialize_field("invalid_rows", &self.invalid_rows)?;
+        m.serialize_field("errors", &self.errors)?;
+        m.serialize_field("warnings", &self.warnings)?;
+        m.serialize_field("findings", &self.named_findings())?;
+        m.end()
+    }
+}
+
+impl Verification {
+    /// The findings, each with its column as the file names it: what the
+    /// JSON log and the commit's document hold.
+    pub fn named_findings(&self) -> Named<'_> {
+        Named {
+            findings: &self.findings,
+            names: &self.columns,
+        }
+    }
+
+    /// The name of a finding's column in this file.
+    pub fn column_name(&self, f: &Finding) -> Option<&str> {
+        self.columns.of(f.column)
+    }
+}
+
+/// Findings serialized with their columns named as one file names them.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub findings: &'a [Finding],
+    pub names: &'a ColumnNames,
+}
+
+impl Serialize for Named<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            seq.serialize_element(&NamedFinding {
+                line: f.line,
+                record: f.record,
+                column: self.names.of(f.column),
+                severity: f.severity,
+                code: f.code,
+                message: &f.message,
+                value: f.value.as_deref(),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// A [`Finding`]'s fields with its column by name (a unit test checks
+/// that it has every field of a finding, in order).
+#[derive(Serialize)]
+struct NamedFinding<'a> {
+    line: u64,
+    record: u64,
+    column: Option<&'a str>,
+    severity: Severity,
+    code: Code,
+    message: &'a str,
+    value: Option<&'a str>,
 }
 
 impl Verification {
@@ -67,6 +153,10 @@ impl Verification {
 pub struct Outcome {
     pub log: Verification,
     pub users: Vec<NewUser>,
+    /// Findings the Manager checks made once the whole file was read,
+    /// after their rows went to `on_row`: an annotated copy written there
+    /// lacks them, and is to be written again from the log.
+    pub late_findings: u64,
 }
 
 /// A block's pieces with the rows' checks, piece by piece.
@@ -82,11 +172,15 @@ struct CheckedPiece {
     /// Each column without a header that has a value in the piece: its
     /// position, and the (relative) line of the first.
     unnamed: Vec<(usize, u64)>,
+    /// The Manager values of the rows whose manager is to be found in the
+    /// file.
+    texts: PieceTexts,
 }
 
 /// What one row's checks produced.
 struct CheckedRow {
     line: u64,
+    record: u64,
     findings: Vec<Finding>,
     /// Findings before this index are about the User Name; cross-row
     /// findings go there so a row's findings stay in column order.
@@ -97,6 +191,9 @@ struct CheckedRow {
     /// Boxed: most rows of a verify carry none, and rows move between
     /// threads by the thousand.
     user: Option<Box<NewUser>>,
+    /// The manager to find among the file's rows: its key, and where its
+    /// value is in the piece's texts.
+    manager: Option<(UpnKey, (u32, u32))>,
 }
 
 impl CheckedRow {
@@ -105,6 +202,7 @@ impl CheckedRow {
     /// written (it names lines: [`add_reading_findings`]).
     fn rebase(&mut self, lines: u64, records: u64, pending: &mut bool) {
         self.line += lines;
+        self.record += records;
         for f in &mut self.findings {
             f.line += lines;
             f.record += records;
@@ -118,14 +216,16 @@ impl CheckedRow {
 
     /// A record that no rule reads: the one a quote never closed, reported
     /// with that finding only.
-    fn unread(line: u64) -> CheckedRow {
+    fn unread(line: u64, record: u64) -> CheckedRow {
         CheckedRow {
             line,
+            record,
             findings: Vec::new(),
             user_name_end: 0,
             key: None,
             existing: None,
             user: None,
+            manager: None,
         }
     }
 }
@@ -139,17 +239,18 @@ fn check_piece(
     unnamed: &[usize],
 ) -> CheckedPiece {
     let unclosed = p.unclosed().map(|u| u.record_line);
+    let mut texts = PieceTexts::default();
     let rows: Vec<CheckedRow> = match unclosed {
         None => p
             .records()
-            .map(|rec| check_row(&rec, header, tenant, keep))
+            .map(|rec| check_row(&rec, header, tenant, keep, &mut texts))
             .collect(),
         // The last record of the file; the others as always.
         Some(line) => p
             .records()
             .map(|rec| match rec.line == line {
-                true => CheckedRow::unread(rec.line),
-                false => check_row(&rec, header, tenant, keep),
+                true => CheckedRow::unread(rec.line, rec.record),
+                false => check_row(&rec, header, tenant, keep, &mut texts),
             })
             .collect(),
     };
@@ -178,13 +279,23 @@ fn check_piece(
         rows,
         pending,
         unnamed: with_values,
+        texts,
     }
 }
 
 /// The checks of one row that need no other row: every rule, and whether
-/// the tenant has the name already.
-fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bool) -> CheckedRow {
-    let row = Row::new(rec.line, rec.record, rec.fields, header);
+/// the tenant has the name already. A row's Manager to be found among the
+/// file's rows keeps its value in `texts`.
+fn check_row(
+    rec: &Record<'_>,
+    header: &HeaderMap,
+    tenant: &TenantView,
+    keep: bool,
+    texts: &mut PieceTexts,
+) -> CheckedRow {
+    // A Google file's Display Name, made of the first and last names.
+    let built: String;
+    let mut row = Row::new(rec.line, rec.record, rec.fields, header);
     let mut findings = Vec::new();
     if !row.width_matches() {
         findings.push(
@@ -196,13 +307,13 @@ fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bo
             )),
         );
         return CheckedRow {
-            line: rec.line,
             findings,
-            user_name_end: 0,
-            key: None,
-            existing: None,
-            user: None,
+            ..CheckedRow::unread(rec.line, rec.record)
         };
+    }
+    if header.builds_display_name {
+        built = display_name(row.get(Column::FirstName), row.get(Column::LastName));
+        row.set(Column::DisplayName, &built);
     }
     let upn = username::check(&row, tenant, &mut findings);
     let user_name_end = findings.len();
@@ -212,29 +323,65 @@ fn check_row(rec: &Record<'_>, header: &HeaderMap, tenant: &TenantView, keep: bo
         findings.push(
             row.warning(Code::NoWelcomeAddress, Column::AlternateEmail)
                 .message(
-                    "no Alternate email address: this user gets no welcome email (--welcome);                      hand the password over from the results file",
+                    "no Alternate email address: this user gets no welcome email (--welcome); \
+                     hand the password over from the results file",
                 ),
         );
     }
     let loc = location::check(&row, &mut findings);
-    let block = sign_in::check(&row, &mut findings);
+    let settings = sign_in::check(&row, &mut findings);
     password::check(&row, upn.as_ref().map_or("", |u| u.alias), &mut findings);
+    let groups = groups::check(&row, tenant, &mut findings);
 
     let key = upn.as_ref().map(|u| UpnKey::of_parts(u.alias, &u.domain));
+    let manager = managers::check(&row, key, tenant, &mut findings);
     let existing = key.and_then(|k| tenant.existing.get(k));
     let user = match (&upn, keep) {
         (Some(u), true) if existing.is_none() && !findings.iter().any(Finding::is_error) => {
-            Some(Box::new(NewUser::from_row(&row, u, loc, block)))
+            let name = match manager {
+                Manager::None => String::new(),
+                _ => managers::user_name(row.get(Column::Manager), tenant),
+            };
+            let reference = match manager {
+                Manager::None => ManagerRef::None,
+                Manager::Tenant => ManagerRef::Tenant,
+                // The row is known once the whole file is read.
+                Manager::InFile(_) => ManagerRef::InFile(0),
+            };
+            Some(Box::new(NewUser::from_row(
+                &row,
+                u,
+                loc,
+                settings,
+                groups,
+                (reference, &name),
+            )))
         }
+        _ => None,
+    };
+    let manager = match manager {
+        Manager::InFile(k) => Some((k, texts.keep(row.get(Column::Manager)))),
         _ => None,
     };
     CheckedRow {
         line: rec.line,
+        record: rec.record,
         findings,
         user_name_end,
         key,
         existing,
         user,
+        manager,
+    }
+}
+
+/// A Display Name made of a first and a last name, either of which may be
+/// empty.
+fn display_name(first: &str, last: &str) -> String {
+    match (first.is_empty(), last.is_empty()) {
+        (false, false) => format!("{first} {last}"),
+        (false, true) => first.to_string(),
+        _ => last.to_string(),
     }
 }
 
@@ -288,6 +435,11 @@ fn run_with(
     let mut users = Vec::new();
     let header = input.header.clone();
     let unnamed = header.unnamed();
+    // The Manager checks that need the whole file, when it has the column.
+    let mut managers = header
+        .position(Column::Manager)
+        .map(|_| managers::Index::default());
+    let mut repeats = Repeats::new(managers.is_some());
 
     // The reader stays at most one block ahead of the thread that counts
     // and writes, so memory holds about three blocks whatever the size of
@@ -317,7 +469,6 @@ fn run_with(
         });
         // The repeats of a block are found here (on all cores, in shards)
         // while the reading thread goes on with the next block.
-        let mut repeats = Repeats::default();
         for block in rx {
             let (pieces, mut rows) = block?;
             repeats.check(&pieces, &mut rows, header);
@@ -331,14 +482,19 @@ fn run_with(
                     }
                 }
             }
-            for (piece, CheckedPiece { rows, .. }) in pieces.iter().zip(rows) {
+            for (piece, checked) in pieces.iter().zip(rows) {
+                let CheckedPiece { rows, texts, .. } = checked;
                 if let Some(on_row) = on_row.as_mut() {
                     for (rec, c) in piece.records().zip(&rows) {
                         on_row(&rec, &c.findings)?;
                     }
                 }
+                let texts = managers.as_mut().map(|m| m.add_texts(texts));
                 for mut c in rows {
-                    count(&mut log, &c.findings);
+                    let bad = count(&mut log, &c.findings);
+                    if let (Some(m), Some(texts)) = (managers.as_mut(), texts) {
+                        m.row(c.record, bad, c.manager, texts);
+                    }
                     log.findings.append(&mut c.findings);
                     users.extend(c.user.map(|u| *u));
                 }
@@ -346,15 +502,78 @@ fn run_with(
         }
         Ok(())
     })?;
+    let mut late_findings = 0;
+    if let Some(index) = managers {
+        let found = repeats.find_all(index.wanted());
+        let lines = std::mem::take(&mut repeats.lines);
+        let resolved = index.resolve(lines, &found);
+        late_findings = resolved.findings.len() as u64;
+        add_late_findings(&mut log, file_level, resolved, &mut users);
+    }
     // Once each, in the order of the columns.
     unnamed_first.sort_unstable();
     let warnings: Vec<Finding> = unnamed_first
         .into_iter()
-        .map(|(i, line)| reading::unnamed_column(i, line, header_line))
+        .map(|(i, line)| reading::unnamed_column(&header, i, line, header_line))
         .collect();
     log.warnings += warnings.len() as u64;
     log.findings.splice(file_level..file_level, warnings);
-    Ok(Outcome { log, users })
+    Ok(Outcome {
+        log,
+        users,
+        late_findings,
+    })
+}
+
+/// Puts the findings of the Manager checks that needed the whole file in
+/// their rows' places (after each row's own findings, the Manager column
+/// being the template's last), moves the counts, drops the users of the
+/// rows they invalidate, and tells the others which row their manager is.
+fn add_late_findings(
+    log: &mut Verification,
+    rows_from: usize,
+    resolved: managers::Resolved,
+    users: &mut Vec<NewUser>,
+) {
+    let managers::Resolved {
+        findings: late,
+        in_file,
+        invalidated,
+    } = resolved;
+    if !late.is_empty() {
+        log.errors += late.len() as u64;
+        log.valid_rows -= invalidated.len() as u64;
+        log.invalid_rows += invalidated.len() as u64;
+        let old = std::mem::take(&mut log.findings);
+        let mut merged = Vec::with_capacity(old.len() + late.len());
+        let mut late = late.into_iter().peekable();
+        for (i, f) in old.into_iter().enumerate() {
+            if i >= rows_from {
+                while let Some(l) = late.next_if(|l| l.record < f.record) {
+                    merged.push(l.finding);
+                }
+            }
+            merged.push(f);
+        }
+        merged.extend(late.map(|l| l.finding));
+        log.findings = merged;
+    }
+    if users.is_empty() {
+        return;
+    }
+    // Both lists and the users are in file order.
+    let mut invalidated = invalidated.into_iter().peekable();
+    users.retain(|u| {
+        while invalidated.next_if(|&r| r < u.record).is_some() {}
+        invalidated.peek() != Some(&u.record)
+    });
+    let mut in_file = in_file.into_iter().peekable();
+    for u in users.iter_mut() {
+        while in_file.next_if(|&(r, _)| r < u.record).is_some() {}
+        if let Some(&(_, manager)) = in_file.peek().filter(|&&(r, _)| r == u.record) {
+            u.manager = ManagerRef::InFile(manager);
+        }
+    }
 }
 
 /// The findings of a numbered piece about how it read: each record a quote
@@ -397,6 +616,7 @@ fn add_reading_findings(
 /// The log of `input` before any record.
 fn empty_log(input: &CsvInput) -> Verification {
     Verification {
+        columns: input.header.names.clone(),
         file: input.name.clone(),
         encoding: input.encoding.name(),
         delimiter: input.dialect.delimiter_name(),
@@ -419,34 +639,43 @@ const SHARDS: usize = 64;
 /// The user names seen so far in the file, sharded by key.
 struct Repeats {
     shards: Vec<DuplicateIndex>,
-}
-
-impl Default for Repeats {
-    fn default() -> Self {
-        Repeats {
-            shards: (0..SHARDS).map(|_| DuplicateIndex::default()).collect(),
-        }
-    }
+    /// With the Manager checks, the shards keep each name's first record
+    /// (to find a manager's row), and this the line of every record, for
+    /// the messages; without, they keep its first line.
+    by_record: bool,
+    lines: Vec<u64>,
 }
 
 impl Repeats {
+    fn new(by_record: bool) -> Repeats {
+        Repeats {
+            shards: (0..SHARDS).map(|_| DuplicateIndex::default()).collect(),
+            by_record,
+            lines: Vec::new(),
+        }
+    }
+
     /// Adds the cross-row findings (repeats in the file, existing users of
     /// the tenant) to the rows of one block, the next in file order.
     fn check(&mut self, pieces: &[Piece], rows: &mut [CheckedPiece], header: &HeaderMap) {
-        // (piece, row, key, line) of each name, by shard, in file order;
-        // on the way, the rows' numbers move on from their piece's start to
-        // the file's.
+        // (piece, row, key, line or record) of each name, by shard, in
+        // file order; on the way, the rows' numbers move on from their
+        // piece's start to the file's.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
             for (r, c) in rows.rows.iter_mut().enumerate() {
                 c.rebase(lines, records, &mut rows.pending);
+                if self.by_record {
+                    self.lines.push(c.line);
+                }
                 if let Some(key) = c.key {
-                    by_shard[key.shard(SHARDS)].push((p, r, key, c.line));
+                    let at = if self.by_record { c.record } else { c.line };
+                    by_shard[key.shard(SHARDS)].push((p, r, key, at));
                 }
             }
         }
-        // (piece, row, first line) of every repeat.
+        // (piece, row, first line or record) of every repeat.
         let mut repeats: Vec<(usize, usize, u64)> = self
             .shards
             .par_iter_mut()
@@ -454,8 +683,8 @@ impl Repeats {
             .flat_map_iter(|(index, names)| {
                 names
                     .into_iter()
-                    .filter_map(|(p, r, key, line)| {
-                        index.first_seen(key, line).map(|first| (p, r, first))
+                    .filter_map(|(p, r, key, at)| {
+                        index.first_seen(key, at).map(|first| (p, r, first))
                     })
                     .collect::<Vec<_>>()
             })
@@ -470,12 +699,47 @@ impl Repeats {
             for (r, (rec, c)) in piece.records().zip(rows.rows.iter_mut()).enumerate() {
                 let first = repeats
                     .next_if(|&(rp, rr, _)| (rp, rr) == (p, r))
-                    .map(|(_, _, first)| first);
+                    .map(|(_, _, first)| self.first_line(first));
                 if first.is_some() || c.existing.is_some() {
                     add_cross_findings(&rec, header, first, c);
                 }
             }
         }
+    }
+
+    /// The line a shard's entry names.
+    fn first_line(&self, at: u64) -> u64 {
+        match self.by_record {
+            true => self.lines.get(at as usize - 1).copied().unwrap_or(0),
+            false => at,
+        }
+    }
+
+    /// The first record of each name in `wanted` ((position, key) pairs,
+    /// positions from 0 up), 0 for a name no row has: looked up on all
+    /// cores, a shard each.
+    fn find_all(&self, wanted: impl Iterator<Item = (usize, UpnKey)>) -> Vec<u64> {
+        let mut by_shard: Vec<Vec<(usize, UpnKey)>> = vec![Vec::new(); SHARDS];
+        let mut n = 0;
+        for (i, key) in wanted {
+            by_shard[key.shard(SHARDS)].push((i, key));
+            n = n.max(i + 1);
+        }
+        let answers: Vec<Vec<(usize, u64)>> = self
+            .shards
+            .par_iter()
+            .zip(by_shard)
+            .map(|(index, keys)| {
+                keys.into_iter()
+                    .map(|(i, key)| (i, index.get(key).unwrap_or(0)))
+                    .collect()
+            })
+            .collect();
+        let mut found = vec![0; n];
+        for (i, record) in answers.into_iter().flatten() {
+            found[i] = record;
+        }
+        found
     }
 }
 
@@ -509,8 +773,8 @@ fn add_cross_findings(
     c.findings.splice(c.user_name_end..c.user_name_end, cross);
 }
 
-/// Adds one row's findings to the log's counts.
-fn count(log: &mut Verification, findings: &[Finding]) {
+/// Adds one row's findings to the log's counts; whether it has errors.
+fn count(log: &mut Verification, findings: &[Finding]) -> bool {
     let errors = findings.iter().filter(|f| f.is_error()).count() as u64;
     log.errors += errors;
     log.warnings += findings.len() as u64 - errors;
@@ -520,4 +784,5 @@ fn count(log: &mut Verification, findings: &[Finding]) {
     } else {
         log.valid_rows += 1;
     }
+    errors > 0
 }

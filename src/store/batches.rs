@@ -5,10 +5,16 @@
 //! Seats and user names were checked during verification, but another
 //! commit may have run since; both are checked again inside the
 //! transaction, where no other writer can interleave. Seats are re-counted
-//! from the assignments; user names are guarded by the unique index.
+//! from the assignments; user names are guarded by the unique index; the
+//! groups named and the managers that are users of the tenant are looked
+//! up again (a manager deleted meanwhile refuses the batch).
+//!
+//! Each user's key is given before it is inserted (the largest key plus
+//! one, in insert order), so a user whose manager is a later row of the
+//! same batch gets that manager's key in its own insert.
 
 use rayon::prelude::*;
-use rusqlite::{ErrorCode, Transaction, TransactionBehavior, params};
+use rusqlite::{ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::Store;
 use super::licenses::{Subscription, subscriptions};
@@ -40,6 +46,20 @@ pub struct UserRow<'a> {
     pub password_hash: String,
     pub usage_location: &'a str,
     pub sign_in_blocked: bool,
+    pub force_change_password: bool,
+    pub manager: ManagerRow<'a>,
+    /// Positions in [`BatchChanges::group_keys`].
+    pub groups: &'a [u32],
+}
+
+/// Who a new user's manager is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerRow<'a> {
+    None,
+    /// An active user of the tenant, by user name.
+    Existing(&'a str),
+    /// Another user of the batch: its position in [`BatchChanges::users`].
+    Batch(usize),
 }
 
 /// A message to queue in the outbox.
@@ -62,7 +82,8 @@ pub struct BatchChanges<'a> {
     /// SKUs as the store spells them; each user gets one seat of each.
     pub licenses: &'a [String],
     pub roles: &'a [&'a str],
-    pub force_change_password: bool,
+    /// The store keys of the groups users name ([`UserRow::groups`]).
+    pub group_keys: &'a [i64],
     pub messages: &'a [QueuedMessage],
 }
 
@@ -235,7 +256,7 @@ pub fn queue_message(
 
 /// One user row. The values that are the same for the whole batch are
 /// bound once, before the first row (bindings outlive `sqlite3_reset`);
-/// the rest are bound per row, from `?5` on in this order (the user
+/// the rest are bound per row, from `?4` on in this order (the user
 /// values in [`STORED`] order).
 ///
 /// One row per statement: a statement of several rows that may fail
@@ -245,16 +266,16 @@ pub fn queue_message(
 /// statement cut SQLite's instructions by 11 % but wrote 230k pages to
 /// the temporary journal, and the transaction took 2.2 s against
 /// 1.7-1.9 s with one row.
-const INSERT_USER: &str = "INSERT INTO users (tenant_id, force_change_password, batch_id,
-    created_at, id, upn, first_name, last_name, display_name, job_title, department,
-    office_number, office_phone, mobile_phone, fax, alternate_email, address, city,
-    state_or_province, postal_code, country, usage_location, sign_in_blocked, password_hash,
+const INSERT_USER: &str = "INSERT INTO users (tenant_id, batch_id, created_at, key, id, upn,
+    first_name, last_name, display_name, job_title, department, office_number, office_phone,
+    mobile_phone, fax, alternate_email, address, city, state_or_province, postal_code, country,
+    usage_location, sign_in_blocked, force_change_password, password_hash, manager_key,
     search_key, segment)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
 
-/// Inserts the batch's users, their seats, roles, search entries and
-/// audit entries.
+/// Inserts the batch's users, their seats, roles, groups, search entries
+/// and audit entries.
 ///
 /// The users go in one [`INSERT_USER`] each; everything derived from them
 /// goes in one `INSERT ... SELECT` per licence, per role and for the
@@ -280,6 +301,17 @@ fn insert_users(
         .zip(segments)
         .map(|((key, i), segment)| (key.as_str(), &c.users[*i], segment))
         .collect();
+    // The key of each user (by position in `c.users`): the largest key
+    // plus one, in insert order. This transaction is the only writer.
+    let next: i64 = tx.query_row("SELECT coalesce(max(key), 0) + 1 FROM users", [], |r| {
+        r.get(0)
+    })?;
+    let mut user_key = vec![0i64; c.users.len()];
+    for (k, (_, i)) in (next..).zip(keyed) {
+        user_key[*i] = k;
+    }
+    let managers = existing_managers(tx, tenant, c)?;
+    check_groups(tx, tenant, c)?;
 
     // The first and last user keys given out.
     let mut range = None;
@@ -287,25 +319,32 @@ fn insert_users(
     // its bound values' buffers.
     let mut insert = tx.prepare(INSERT_USER)?;
     insert.raw_bind_parameter(1, tenant)?;
-    insert.raw_bind_parameter(2, c.force_change_password)?;
-    insert.raw_bind_parameter(3, c.batch.id)?;
-    insert.raw_bind_parameter(4, now)?;
+    insert.raw_bind_parameter(2, c.batch.id)?;
+    insert.raw_bind_parameter(3, now)?;
     let mut guid = uuid::Uuid::encode_buffer();
-    for &(key, r, segment) in &rows {
+    for (&(key, r, segment), k) in rows.iter().zip(next..) {
         crate::interrupt::check()?;
         let u = r.user;
-        let mut n = 4;
+        let manager = match r.manager {
+            ManagerRow::None => None,
+            ManagerRow::Existing(upn) => managers.get(&upn.to_ascii_lowercase()).copied(),
+            ManagerRow::Batch(i) => user_key.get(i).copied(),
+        };
+        let mut n = 3;
         let mut bind = |v: &dyn rusqlite::ToSql| {
             n += 1;
             insert.raw_bind_parameter(n, v)
         };
+        bind(&k)?;
         bind(&&*uuid::Uuid::now_v7().hyphenated().encode_lower(&mut guid))?;
         for field in u.fields() {
             bind(&field)?;
         }
         bind(&r.usage_location)?;
         bind(&r.sign_in_blocked)?;
+        bind(&r.force_change_password)?;
         bind(&r.password_hash)?;
+        bind(&manager)?;
         bind(&key)?;
         bind(&segment)?;
         insert.raw_execute().map_err(|e| match &e {
@@ -348,11 +387,77 @@ fn insert_users(
         )?
         .execute(params![first, last, role])?;
     }
+    // In key order, each at the end of the memberships' B-tree.
+    let mut member =
+        tx.prepare_cached("INSERT INTO group_members (user_key, group_key) VALUES (?1, ?2)")?;
+    for (&(_, r, _), k) in rows.iter().zip(next..) {
+        for &g in r.groups {
+            member.execute(params![k, c.group_keys[g as usize]])?;
+        }
+    }
     tx.prepare_cached(
         "INSERT INTO audit_log (tenant_id, at, action, subject, detail)
          SELECT ?3, ?4, 'user.create', upn, ?5 FROM users WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
     )?
     .execute(params![first, last, tenant, now, c.batch.id])?;
+    Ok(())
+}
+
+/// The store keys of the active users of the tenant that the batch's
+/// users have as managers, by lower-cased user name; a manager who is no
+/// longer active (deleted since the file was verified) refuses the batch.
+fn existing_managers(
+    tx: &Transaction,
+    tenant: &str,
+    c: &BatchChanges,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut keys = std::collections::HashMap::new();
+    for r in &c.users {
+        let ManagerRow::Existing(upn) = r.manager else {
+            continue;
+        };
+        let name = upn.to_ascii_lowercase();
+        if keys.contains_key(&name) {
+            continue;
+        }
+        let key: Option<i64> = tx
+            .prepare_cached(
+                "SELECT key FROM users WHERE tenant_id = ?1 AND upn = ?2 AND state = 'active'",
+            )?
+            .query_row(params![tenant, upn], |row| row.get(0))
+            .optional()?;
+        let Some(key) = key else {
+            return Err(Error::Refused(format!(
+                "{upn}, the manager of {} (line {}), is no longer an active user of the tenant                  (deleted or purged after this file was verified); nothing was committed. Verify                  the file again",
+                r.user.upn(),
+                r.user.line
+            )));
+        };
+        keys.insert(name, key);
+    }
+    Ok(keys)
+}
+
+/// Every group the batch's users name is still the tenant's.
+fn check_groups(tx: &Transaction, tenant: &str, c: &BatchChanges) -> Result<()> {
+    let mut used: Vec<u32> = c
+        .users
+        .iter()
+        .flat_map(|r| r.groups.iter().copied())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for g in used {
+        let key = c.group_keys.get(g as usize).copied().unwrap_or(0);
+        let known = tx
+            .prepare_cached("SELECT 1 FROM groups WHERE key = ?1 AND tenant_id = ?2")?
+            .exists(params![key, tenant])?;
+        if !known {
+            return Err(Error::Refused(format!(
+                "a group the file names was removed from tenant {tenant} after the file was                  verified; nothing was committed. Verify the file again"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -429,11 +534,14 @@ mod tests {
                     password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
                     usage_location: "US",
                     sign_in_blocked: false,
+                    force_change_password: true,
+                    manager: ManagerRow::None,
+                    groups: &[],
                 })
                 .collect(),
             licenses: &[],
             roles: &["user"],
-            force_change_password: true,
+            group_keys: &[],
             messages: &[],
         }
     }

@@ -8,6 +8,7 @@
 //! an early `?` never leaves half a change.
 
 pub mod batches;
+pub mod groups;
 pub mod licenses;
 pub mod outbox;
 pub mod search;
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_search.sql"),
     include_str!("migrations/0003_user_keys_search_segments.sql"),
+    include_str!("migrations/0005_groups_managers.sql"),
 ];
 
 /// The page size of a new store, in bytes (SQLite's default is 4096).

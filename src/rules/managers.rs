@@ -1,0 +1,549 @@
+//! Manager (SPEC §3, §5): the user name (or bare alias) of the person's
+//! manager, an active user of the tenant or else another row of the file,
+//! in any order.
+//!
+//! What one row can tell alone is checked with the row's other rules, on
+//! the core that parsed it ([`check`]): the value is a user name, it is
+//! not the row's own (`self_manager`), it is not a deleted user of the
+//! tenant (`unknown_manager`, restore them first), and whether an active
+//! user of the tenant has it (then the row is done, even when a row of the
+//! file has the name too). Everything else needs the whole file: the
+//! reporting thread keeps a compact index as the rows go by ([`Index`]:
+//! each row's line and whether it has errors, and for each row whose
+//! manager is to be found in the file, the manager's key), and once the
+//! file is read [`Index::resolve`] finds each manager's row through the
+//! file's name index, walks the manager graph once, iteratively, and
+//! returns the findings in file order:
+//!
+//! - `unknown_manager`: no row of the file has the name;
+//! - `manager_cycle`: the row is on a cycle of managers (only that
+//!   finding), the message listing the cycle's lines;
+//! - `invalid_manager_row`: the manager's row has errors or is on a cycle,
+//!   or is itself invalid for its manager, and so on down a chain; the
+//!   message names that line.
+//!
+//! Each row has at most one manager, so the graph is a forest of chains
+//! that may end in a cycle: every row is visited once with an explicit
+//! stack (a chain of a million rows needs no recursion), and the work and
+//! memory are linear in the number of rows.
+
+use super::finding::{Code, Finding, shorten};
+use super::row::Row;
+use super::tenant::TenantView;
+use super::upn_index::{Existing, UpnKey};
+use super::username::alias_problem;
+use crate::columns::Column;
+
+/// What a row's Manager says, as far as the row alone can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manager {
+    /// No manager, or a value that is already a finding.
+    None,
+    /// An active user of the tenant.
+    Tenant,
+    /// To be found among the file's rows, by this key.
+    InFile(UpnKey),
+}
+
+/// Checks the row's Manager. `own` is the key of the row's own user name,
+/// when it is well-formed.
+pub fn check(
+    row: &Row,
+    own: Option<UpnKey>,
+    tenant: &TenantView,
+    out: &mut Vec<Finding>,
+) -> Manager {
+    let value = row.get(Column::Manager);
+    if value.is_empty() {
+        return Manager::None;
+    }
+    let Some(key) = key_of(value, tenant) else {
+        out.push(
+            row.error(Code::UnknownManager, Column::Manager)
+                .message(format!(
+                    "\"{}\" is not a user name, so it names no user of the tenant and no row of \
+                     this file; write the manager's user name (or alias)",
+                    shorten(value)
+                ))
+                .value(value),
+        );
+        return Manager::None;
+    };
+    if own == Some(key) {
+        out.push(
+            row.error(Code::SelfManager, Column::Manager)
+                .message(
+                    "a user cannot be their own manager; leave Manager empty or name another user",
+                )
+                .value(value),
+        );
+        return Manager::None;
+    }
+    match tenant.existing.get(key) {
+        Some(Existing::Active) => Manager::Tenant,
+        Some(Existing::Deleted) => {
+            out.push(
+                row.error(Code::UnknownManager, Column::Manager)
+                    .message(format!(
+                        "{} is a deleted user of this tenant, and a deleted user cannot be a \
+                         manager; restore them first (`onboard users restore --tenant {} {}`)",
+                        shorten(value),
+                        tenant.id,
+                        shorten(value)
+                    ))
+                    .value(value),
+            );
+            Manager::None
+        }
+        None => Manager::InFile(key),
+    }
+}
+
+/// The key of a manager's user name: `alias@domain`, or a bare alias with
+/// the tenant's default domain; `None` when it is not a user name at all.
+pub fn key_of(value: &str, tenant: &TenantView) -> Option<UpnKey> {
+    let (alias, domain) = match value.split_once('@') {
+        Some((a, d)) => (a, d),
+        None => (value, tenant.default_domain.as_str()),
+    };
+    if alias_problem(alias).is_some() || domain.is_empty() || domain.contains('@') {
+        return None;
+    }
+    Some(UpnKey::of_parts(alias, domain))
+}
+
+/// The manager's user name as a user row stores the reference:
+/// `alias@domain`, the bare alias given the default domain.
+pub fn user_name(value: &str, tenant: &TenantView) -> String {
+    match value.contains('@') {
+        true => value.to_string(),
+        false => format!("{value}@{}", tenant.default_domain),
+    }
+}
+
+/// No row (records are numbered from 1).
+const NONE: u64 = 0;
+
+/// A row whose manager is to be found in the file.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    record: u64,
+    key: UpnKey,
+    /// Where the value as written is in `Index::texts`: block, start, end.
+    text: (u32, u32, u32),
+}
+
+/// What the reporting thread keeps about every row, for the checks that
+/// need the whole file: a byte a row (and the row's line, which the name
+/// index keeps), and 36 more for a row whose manager is to be found in the
+/// file, plus its value's text.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// The line of each record (record `r` at `r - 1`); given to
+    /// [`Index::resolve`].
+    lines: Vec<u64>,
+    /// Whether the record has errors of its own.
+    bad: Vec<bool>,
+    pending: Vec<Pending>,
+    /// The Manager values of the pending rows, a string a piece.
+    texts: Vec<String>,
+}
+
+/// The findings resolution adds to one row.
+#[derive(Debug)]
+pub struct Late {
+    pub record: u64,
+    pub finding: Finding,
+}
+
+/// What [`Index::resolve`] found.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// The findings, in file order, one at most a row.
+    pub findings: Vec<Late>,
+    /// (record, manager's record) of each row whose manager is a valid row
+    /// of the file, in file order.
+    pub in_file: Vec<(u64, u64)>,
+    /// The rows that were valid and are not, in file order.
+    pub invalidated: Vec<u64>,
+}
+
+/// A piece's Manager values, gathered while the piece is checked.
+#[derive(Debug, Default)]
+pub struct PieceTexts {
+    text: String,
+}
+
+impl PieceTexts {
+    /// Keeps `value`; its range in the piece's text.
+    pub fn keep(&mut self, value: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(value);
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        (at(start), at(self.text.len()))
+    }
+}
+
+impl Index {
+    /// The next piece's Manager values; the rows of the piece refer to
+    /// them by the number this returns.
+    pub fn add_texts(&mut self, texts: PieceTexts) -> u32 {
+        self.texts.push(texts.text);
+        u32::try_from(self.texts.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Records the next row, in file order: whether it has errors, and its
+    /// manager to find in the file (the key, and the value's range in the
+    /// texts of piece `texts`).
+    pub fn row(
+        &mut self,
+        record: u64,
+        bad: bool,
+        manager: Option<(UpnKey, (u32, u32))>,
+        texts: u32,
+    ) {
+        debug_assert_eq!(record, self.bad.len() as u64 + 1);
+        self.bad.push(bad);
+        if let Some((key, (start, end))) = manager {
+            self.pending.push(Pending {
+                record,
+                key,
+                text: (texts, start, end),
+            });
+        }
+    }
+
+    /// The line of `record`.
+    fn line(&self, record: u64) -> u64 {
+        self.lines
+            .get((record as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The keys to look up: (position, key) of each pending row.
+    pub fn wanted(&self) -> impl Iterator<Item = (usize, UpnKey)> + '_ {
+        self.pending.iter().enumerate().map(|(i, p)| (i, p.key))
+    }
+
+    fn text(&self, p: &Pending) -> &str {
+        let (block, start, end) = p.text;
+        self.texts
+            .get(block as usize)
+            .and_then(|t| t.get(start as usize..end as usize))
+            .unwrap_or("")
+    }
+
+    /// The late findings and the valid in-file managers. `lines` holds the
+    /// line of every record (record `r` at `r - 1`); `found[i]` is the
+    /// record that holds the name of pending row `i`'s manager first (0
+    /// when no row has it), as [`Index::wanted`] numbers them.
+    pub fn resolve(mut self, lines: Vec<u64>, found: &[u64]) -> Resolved {
+        self.lines = lines;
+        let n = self.bad.len();
+        // The manager graph: next[r] is record r's manager's record.
+        let mut next = vec![NONE; n + 1];
+        // Why a row is invalid: its own errors, a manager no row has, a
+        // cycle, or its manager's row.
+        let mut why = vec![Why::Valid; n + 1];
+        for (r, &bad) in self.bad.iter().enumerate() {
+            if bad {
+                why[r + 1] = Why::Own;
+            }
+        }
+        let mut unknown = Vec::new();
+        for (p, &m) in self.pending.iter().zip(found) {
+            match m {
+                NONE => unknown.push(p.record),
+                m => next[p.record as usize] = m,
+            }
+        }
+        let mut late: Vec<(u64, Kind)> = Vec::new();
+        for &r in &unknown {
+            late.push((r, Kind::Unknown));
+            if why[r as usize] == Why::Valid {
+                why[r as usize] = Why::Own;
+            }
+        }
+        let cycles = walk(&next, &mut why, &mut late);
+        late.sort_unstable_by_key(|&(r, _)| r);
+
+        let mut in_file = Vec::new();
+        for p in &self.pending {
+            let r = p.record as usize;
+            if next[r] != NONE && why[r] == Why::Valid {
+                in_file.push((p.record, next[r]));
+            }
+        }
+        let invalidated = late
+            .iter()
+            .map(|&(r, _)| r)
+            .filter(|&r| !self.bad[r as usize - 1])
+            .collect();
+        let mut pending = self.pending.iter().peekable();
+        let mut findings = Vec::with_capacity(late.len());
+        for (record, kind) in late {
+            // Every late finding is about a pending row.
+            while pending.next_if(|p| p.record < record).is_some() {}
+            let value = pending
+                .peek()
+                .filter(|p| p.record == record)
+                .map_or("", |p| self.text(p));
+            let line = self.line(record);
+            let at = Finding::error(kind.code(), line, record, Some(Column::Manager));
+            let manager = next[record as usize];
+            let message = match kind {
+                Kind::Unknown => format!(
+                    "no active user of the tenant and no row of this file has the user name \
+                     \"{}\"; check the spelling, or add that person to the file",
+                    shorten(value)
+                ),
+                Kind::Cycle(c, at) => cycle_message(&cycles[c], at, &self.lines),
+                Kind::Chain => {
+                    let m_line = self.line(manager);
+                    match why[manager as usize] {
+                        Why::Cycle => format!(
+                            "the manager is the row on line {m_line}, which is in a cycle of \
+                             managers; fix that cycle first"
+                        ),
+                        Why::Chain => format!(
+                            "the manager is the row on line {m_line}, which is invalid through \
+                             its own manager (line {}); fix that chain first",
+                            self.line(next[manager as usize])
+                        ),
+                        _ => format!(
+                            "the manager is the row on line {m_line}, which has errors; fix that \
+                             row first (its user cannot be created, so it cannot be a manager)"
+                        ),
+                    }
+                }
+            };
+            findings.push(Late {
+                record,
+                finding: at.message(message).value(value),
+            });
+        }
+        Resolved {
+            findings,
+            in_file,
+            invalidated,
+        }
+    }
+}
+
+/// Why a row is invalid, as far as its manager goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    Valid,
+    /// Errors of its own (or a manager that no row has).
+    Own,
+    /// On a cycle of managers.
+    Cycle,
+    /// Its manager's row is invalid.
+    Chain,
+}
+
+/// A late finding, before its message.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Unknown,
+    /// On a cycle: which of the cycles found, and where on it.
+    Cycle(usize, usize),
+    Chain,
+}
+
+impl Kind {
+    fn code(self) -> Code {
+        match self {
+            Kind::Unknown => Code::UnknownManager,
+            Kind::Cycle(..) => Code::ManagerCycle,
+            Kind::Chain => Code::InvalidManagerRow,
+        }
+    }
+}
+
+/// Walks the manager graph once: marks the rows on cycles and the rows
+/// invalid through their manager, with their late findings; returns the
+/// cycles, each as its records in manager order.
+fn walk(next: &[u64], why: &mut [Why], late: &mut Vec<(u64, Kind)>) -> Vec<Vec<u64>> {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; next.len()];
+    let mut cycles: Vec<Vec<u64>> = Vec::new();
+    let mut path: Vec<u64> = Vec::new();
+    for start in 1..next.len() as u64 {
+        if state[start as usize] != NEW || next[start as usize] == NONE {
+            continue;
+        }
+        // Follow managers until a row already judged, a row without a
+        // manager in the file, or a row of this path: a cycle.
+        path.clear();
+        let mut v = start;
+        loop {
+            match state[v as usize] {
+                DONE => break,
+                ON_PATH => {
+                    let from = path.iter().rposition(|&u| u == v).unwrap_or(0);
+                    let cycle = path.split_off(from);
+                    for (at, &u) in cycle.iter().enumerate() {
+                        state[u as usize] = DONE;
+                        why[u as usize] = Why::Cycle;
+                        late.push((u, Kind::Cycle(cycles.len(), at)));
+                    }
+                    cycles.push(cycle);
+                    break;
+                }
+                _ => {
+                    state[v as usize] = ON_PATH;
+                    path.push(v);
+                    match next[v as usize] {
+                        NONE => break,
+                        m => v = m,
+                    }
+                }
+            }
+        }
+        // Back down the path: a row whose manager's row is invalid is
+        // invalid too, unless it is already for its own errors.
+        while let Some(u) = path.pop() {
+            state[u as usize] = DONE;
+            let m = next[u as usize];
+            if m != NONE && why[m as usize] != Why::Valid {
+                late.push((u, Kind::Chain));
+                if why[u as usize] == Why::Valid {
+                    why[u as usize] = Why::Chain;
+                }
+            }
+        }
+    }
+    cycles
+}
+
+/// "this row is in a cycle of managers: lines 5 → 9 → 12 → 5; ...", from
+/// the line of the row at `at` on the cycle; a long cycle is shown by the
+/// rows after it and the one before it.
+fn cycle_message(cycle: &[u64], at: usize, lines: &[u64]) -> String {
+    const SHOWN: usize = 8;
+    let line = |r: u64| lines.get(r as usize - 1).copied().unwrap_or(0);
+    let len = cycle.len();
+    let record = cycle[at];
+    let from_here = |k: usize| cycle[(at + k) % len];
+    let mut shown: Vec<String> = Vec::new();
+    if len <= SHOWN + 2 {
+        shown.extend((0..len).map(|k| line(from_here(k)).to_string()));
+    } else {
+        shown.extend((0..SHOWN).map(|k| line(from_here(k)).to_string()));
+        shown.push("…".into());
+        shown.push(line(from_here(len - 1)).to_string());
+    }
+    shown.push(line(record).to_string());
+    let size = match len > SHOWN + 2 {
+        true => format!(" ({len} rows)"),
+        false => String::new(),
+    };
+    format!(
+        "this row is in a cycle of managers: lines {}{size}; give one of them a manager outside \
+         the cycle, or none",
+        shown.join(" → ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resolves a file of `n` rows: `bad` rows with errors of their own,
+    /// `managers` (record, manager's record or NONE for a name no row
+    /// has).
+    fn resolve(n: u64, bad: &[u64], managers: &[(u64, u64)]) -> Resolved {
+        let mut index = Index::default();
+        let block = index.add_texts(PieceTexts::default());
+        let mut with = managers.iter().peekable();
+        for r in 1..=n {
+            let m = with
+                .next_if(|(x, _)| *x == r)
+                .map(|_| (UpnKey::of(&format!("m{r}")), (0, 0)));
+            index.row(r, bad.contains(&r), m, block);
+        }
+        let found: Vec<u64> = managers.iter().map(|&(_, m)| m).collect();
+        // Lines: a header, then one line a record.
+        let lines = (1..=n).map(|r| r + 1).collect();
+        index.resolve(lines, &found)
+    }
+
+    fn codes(r: &Resolved) -> Vec<(u64, &'static str)> {
+        r.findings
+            .iter()
+            .map(|l| (l.record, l.finding.code.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_cycle_of_three_and_the_rows_below_it() {
+        // 1 → 2 → 3 → 1, 4 → 1, 5 → 4, 6 valid with manager 7.
+        let r = resolve(7, &[], &[(1, 2), (2, 3), (3, 1), (4, 1), (5, 4), (6, 7)]);
+        assert_eq!(
+            codes(&r),
+            vec![
+                (1, "manager_cycle"),
+                (2, "manager_cycle"),
+                (3, "manager_cycle"),
+                (4, "invalid_manager_row"),
+                (5, "invalid_manager_row"),
+            ]
+        );
+        assert!(
+            r.findings[1]
+                .finding
+                .message
+                .contains("lines 3 → 4 → 2 → 3"),
+            "{}",
+            r.findings[1].finding.message
+        );
+        assert!(r.findings[3].finding.message.contains("line 2,"));
+        assert!(
+            r.findings[4]
+                .finding
+                .message
+                .contains("own manager (line 2)")
+        );
+        assert_eq!(r.in_file, vec![(6, 7)]);
+    }
+
+    #[test]
+    fn unknown_names_and_rows_with_errors_spoil_their_chains() {
+        let r = resolve(5, &[3], &[(1, NONE), (2, 1), (4, 3), (5, 4)]);
+        assert_eq!(
+            codes(&r),
+            vec![
+                (1, "unknown_manager"),
+                (2, "invalid_manager_row"),
+                (4, "invalid_manager_row"),
+                (5, "invalid_manager_row"),
+            ]
+        );
+        assert!(r.findings[2].finding.message.contains("has errors"));
+        assert!(r.in_file.is_empty());
+    }
+
+    #[test]
+    fn a_chain_of_a_million_rows_needs_no_recursion() {
+        let n = 1_000_000;
+        // Each row's manager is the next row; the last has errors.
+        let managers: Vec<(u64, u64)> = (1..n).map(|r| (r, r + 1)).collect();
+        let r = resolve(n, &[n], &managers);
+        assert_eq!(r.findings.len() as u64, n - 1);
+        // And the same chain closed into one cycle.
+        let mut managers = managers;
+        managers.push((n, 1));
+        let r = resolve(n, &[], &managers);
+        assert_eq!(r.findings.len() as u64, n);
+        assert!(
+            r.findings[0]
+                .finding
+                .message
+                .contains(&format!("({n} rows)"))
+        );
+    }
+}
