@@ -10,9 +10,10 @@
 
 use std::collections::HashMap;
 
-use super::finding::{Code, Finding, shorten};
+use super::finding::{Code, Finding};
 use super::row::Row;
 use super::tenant::TenantView;
+use super::text::quoted;
 use crate::columns::Column;
 
 /// At most this many distinct groups a row.
@@ -111,7 +112,7 @@ pub fn check(row: &Row, tenant: &TenantView, out: &mut Vec<Finding>) -> Box<[u32
         let mut list: Vec<String> = seen
             .iter()
             .take(SHOWN)
-            .map(|n| format!("\"{}\"", shorten(n)))
+            .map(|n| format!("\"{}\"", quoted(n)))
             .collect();
         if seen.len() > SHOWN {
             list.push(format!("{} more", seen.len() - SHOWN));

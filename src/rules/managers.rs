@@ -27,9 +27,10 @@
 //! stack (a chain of a million rows needs no recursion), and the work and
 //! memory are linear in the number of rows.
 
-use super::finding::{Code, Finding, shorten};
+use super::finding::{Code, Finding};
 use super::row::Row;
 use super::tenant::TenantView;
+use super::text::quoted;
 use super::upn_index::{Existing, UpnKey};
 use super::username::alias_problem;
 use crate::columns::Column;
@@ -57,18 +58,10 @@ pub fn check(
     if value.is_empty() {
         return Manager::None;
     }
-    let Some(key) = key_of(value, tenant) else {
-        out.push(
-            row.error(Code::UnknownManager, Column::Manager)
-                .message(format!(
-                    "\"{}\" is not a user name, so it names no user of the tenant and no row of \
-                     this file; write the manager's user name (or alias)",
-                    shorten(value)
-                ))
-                .value(value),
-        );
-        return Manager::None;
-    };
+    // Whether the value is a well-formed user name is only asked once no
+    // row has it (`unknown_message`): a name the tenant or a row has is
+    // well-formed, and this runs for every row.
+    let key = key_of(value, tenant);
     if own == Some(key) {
         out.push(
             row.error(Code::SelfManager, Column::Manager)
@@ -87,9 +80,9 @@ pub fn check(
                     .message(format!(
                         "{} is a deleted user of this tenant, and a deleted user cannot be a \
                          manager; restore them first (`onboard users restore --tenant {} {}`)",
-                        shorten(value),
+                        quoted(value),
                         tenant.id,
-                        shorten(value)
+                        quoted(value)
                     ))
                     .value(value),
             );
@@ -100,16 +93,31 @@ pub fn check(
 }
 
 /// The key of a manager's user name: `alias@domain`, or a bare alias with
-/// the tenant's default domain; `None` when it is not a user name at all.
-pub fn key_of(value: &str, tenant: &TenantView) -> Option<UpnKey> {
-    let (alias, domain) = match value.split_once('@') {
-        Some((a, d)) => (a, d),
-        None => (value, tenant.default_domain.as_str()),
-    };
-    if alias_problem(alias).is_some() || domain.is_empty() || domain.contains('@') {
-        return None;
+/// the tenant's default domain. A value that is not a user name gets the
+/// key of no user and no row.
+pub fn key_of(value: &str, tenant: &TenantView) -> UpnKey {
+    match memchr::memchr(b'@', value.as_bytes()) {
+        Some(at) => UpnKey::of_parts(&value[..at], &value[at + 1..]),
+        None => UpnKey::of_parts(value, &tenant.default_domain),
     }
-    Some(UpnKey::of_parts(alias, domain))
+}
+
+/// The message of `unknown_manager` for `value`, a name no user of the
+/// tenant and no row of the file has.
+fn unknown_message(value: &str) -> String {
+    let (alias, domain) = value.split_once('@').unwrap_or((value, "x"));
+    if alias_problem(alias).is_some() || domain.is_empty() || domain.contains('@') {
+        return format!(
+            "\"{}\" is not a user name, so it names no user of the tenant and no row of this \
+             file; write the manager's user name (or alias)",
+            quoted(value)
+        );
+    }
+    format!(
+        "no active user of the tenant and no row of this file has the user name \"{}\"; check \
+         the spelling, or add that person to the file",
+        quoted(value)
+    )
 }
 
 /// The manager's user name as a user row stores the reference:
@@ -128,15 +136,17 @@ const NONE: u64 = 0;
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     record: u64,
-    key: UpnKey,
+    /// The manager's record, once known ([`NONE`] until then).
+    found: u64,
     /// Where the value as written is in `Index::texts`: block, start, end.
     text: (u32, u32, u32),
 }
 
 /// What the reporting thread keeps about every row, for the checks that
 /// need the whole file: a byte a row (and the row's line, which the name
-/// index keeps), and 36 more for a row whose manager is to be found in the
-/// file, plus its value's text.
+/// index keeps), and 28 more for a row whose manager is to be found in the
+/// file, plus its value's text; a manager not found by the end of the
+/// row's block (a later row, mostly) keeps its key until the end (20 more).
 #[derive(Debug, Default)]
 pub struct Index {
     /// The line of each record (record `r` at `r - 1`); given to
@@ -145,6 +155,8 @@ pub struct Index {
     /// Whether the record has errors of its own.
     bad: Vec<bool>,
     pending: Vec<Pending>,
+    /// (position in `pending`, key) of each manager not found yet.
+    unresolved: Vec<(usize, UpnKey)>,
     /// The Manager values of the pending rows, a string a piece.
     texts: Vec<String>,
 }
@@ -193,21 +205,26 @@ impl Index {
     }
 
     /// Records the next row, in file order: whether it has errors, and its
-    /// manager to find in the file (the key, and the value's range in the
-    /// texts of piece `texts`).
+    /// manager to find in the file: the key, the value's range in the
+    /// texts of piece `texts`, and the manager's record when the name
+    /// index had it already ([`NONE`] when not).
     pub fn row(
         &mut self,
         record: u64,
         bad: bool,
         manager: Option<(UpnKey, (u32, u32))>,
+        found: u64,
         texts: u32,
     ) {
         debug_assert_eq!(record, self.bad.len() as u64 + 1);
         self.bad.push(bad);
         if let Some((key, (start, end))) = manager {
+            if found == NONE {
+                self.unresolved.push((self.pending.len(), key));
+            }
             self.pending.push(Pending {
                 record,
-                key,
+                found,
                 text: (texts, start, end),
             });
         }
@@ -221,9 +238,11 @@ impl Index {
             .unwrap_or(0)
     }
 
-    /// The keys to look up: (position, key) of each pending row.
-    pub fn wanted(&self) -> impl Iterator<Item = (usize, UpnKey)> + '_ {
-        self.pending.iter().enumerate().map(|(i, p)| (i, p.key))
+    /// The keys still to look up once the whole file is read: the key of
+    /// each pending row whose manager was not found by the end of
+    /// its block, in file order.
+    pub fn wanted(&self) -> impl Iterator<Item = UpnKey> + '_ {
+        self.unresolved.iter().map(|&(_, key)| key)
     }
 
     fn text(&self, p: &Pending) -> &str {
@@ -234,26 +253,29 @@ impl Index {
             .unwrap_or("")
     }
 
-    /// The late findings and the valid in-file managers. `lines` holds the
-    /// line of every record (record `r` at `r - 1`); `found[i]` is the
-    /// record that holds the name of pending row `i`'s manager first (0
-    /// when no row has it), as [`Index::wanted`] numbers them.
-    pub fn resolve(mut self, lines: Vec<u64>, found: &[u64]) -> Resolved {
+    /// The late findings and (with `keep`) the valid in-file managers.
+    /// `lines` holds the line of every record (record `r` at `r - 1`);
+    /// `found` is, for each key of [`Index::wanted`] in its order, the
+    /// record that holds the name first (0 when no row has it).
+    pub fn resolve(mut self, lines: Vec<u64>, found: &[u64], keep: bool) -> Resolved {
         self.lines = lines;
         let n = self.bad.len();
         // The manager graph: next[r] is record r's manager's record.
         let mut next = vec![NONE; n + 1];
         // Why a row is invalid: its own errors, a manager no row has, a
         // cycle, or its manager's row.
-        let mut why = vec![Why::Valid; n + 1];
+        let mut marks = vec![Mark::of(Why::Valid); n + 1];
         for (r, &bad) in self.bad.iter().enumerate() {
             if bad {
-                why[r + 1] = Why::Own;
+                marks[r + 1] = Mark::of(Why::Own);
             }
         }
         let mut unknown = Vec::new();
-        for (p, &m) in self.pending.iter().zip(found) {
-            match m {
+        for (&(i, _), &m) in self.unresolved.iter().zip(found) {
+            self.pending[i].found = m;
+        }
+        for p in &self.pending {
+            match p.found {
                 NONE => unknown.push(p.record),
                 m => next[p.record as usize] = m,
             }
@@ -261,18 +283,18 @@ impl Index {
         let mut late: Vec<(u64, Kind)> = Vec::new();
         for &r in &unknown {
             late.push((r, Kind::Unknown));
-            if why[r as usize] == Why::Valid {
-                why[r as usize] = Why::Own;
-            }
+            marks[r as usize] = Mark::of(Why::Own);
         }
-        let cycles = walk(&next, &mut why, &mut late);
+        let cycles = walk(&next, &mut marks, &mut late);
         late.sort_unstable_by_key(|&(r, _)| r);
 
         let mut in_file = Vec::new();
-        for p in &self.pending {
-            let r = p.record as usize;
-            if next[r] != NONE && why[r] == Why::Valid {
-                in_file.push((p.record, next[r]));
+        if keep {
+            for p in &self.pending {
+                let r = p.record as usize;
+                if next[r] != NONE && marks[r].why() == Why::Valid {
+                    in_file.push((p.record, next[r]));
+                }
             }
         }
         let invalidated = late
@@ -293,15 +315,11 @@ impl Index {
             let at = Finding::error(kind.code(), line, record, Some(Column::Manager));
             let manager = next[record as usize];
             let message = match kind {
-                Kind::Unknown => format!(
-                    "no active user of the tenant and no row of this file has the user name \
-                     \"{}\"; check the spelling, or add that person to the file",
-                    shorten(value)
-                ),
+                Kind::Unknown => unknown_message(value),
                 Kind::Cycle(c, at) => cycle_message(&cycles[c], at, &self.lines),
                 Kind::Chain => {
                     let m_line = self.line(manager);
-                    match why[manager as usize] {
+                    match marks[manager as usize].why() {
                         Why::Cycle => format!(
                             "the manager is the row on line {m_line}, which is in a cycle of \
                              managers; fix that cycle first"
@@ -343,6 +361,43 @@ enum Why {
     Chain,
 }
 
+/// A row's mark during the walk: why it is invalid, and whether the walk
+/// has seen it, in one byte (the walk reaches rows in a random order, and
+/// one byte a row is one cache miss, not two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mark(u8);
+
+impl Mark {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+
+    fn of(why: Why) -> Mark {
+        Mark((why as u8) << 2)
+    }
+
+    fn why(self) -> Why {
+        match self.0 >> 2 {
+            0 => Why::Valid,
+            1 => Why::Own,
+            2 => Why::Cycle,
+            _ => Why::Chain,
+        }
+    }
+
+    fn state(self) -> u8 {
+        self.0 & 3
+    }
+
+    fn set_why(&mut self, why: Why) {
+        self.0 = (self.0 & 3) | ((why as u8) << 2);
+    }
+
+    fn set_state(&mut self, state: u8) {
+        self.0 = (self.0 & !3) | state;
+    }
+}
+
 /// A late finding, before its message.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -365,15 +420,11 @@ impl Kind {
 /// Walks the manager graph once: marks the rows on cycles and the rows
 /// invalid through their manager, with their late findings; returns the
 /// cycles, each as its records in manager order.
-fn walk(next: &[u64], why: &mut [Why], late: &mut Vec<(u64, Kind)>) -> Vec<Vec<u64>> {
-    const NEW: u8 = 0;
-    const ON_PATH: u8 = 1;
-    const DONE: u8 = 2;
-    let mut state = vec![NEW; next.len()];
+fn walk(next: &[u64], marks: &mut [Mark], late: &mut Vec<(u64, Kind)>) -> Vec<Vec<u64>> {
     let mut cycles: Vec<Vec<u64>> = Vec::new();
     let mut path: Vec<u64> = Vec::new();
     for start in 1..next.len() as u64 {
-        if state[start as usize] != NEW || next[start as usize] == NONE {
+        if marks[start as usize].state() != Mark::NEW || next[start as usize] == NONE {
             continue;
         }
         // Follow managers until a row already judged, a row without a
@@ -381,21 +432,21 @@ fn walk(next: &[u64], why: &mut [Why], late: &mut Vec<(u64, Kind)>) -> Vec<Vec<u
         path.clear();
         let mut v = start;
         loop {
-            match state[v as usize] {
-                DONE => break,
-                ON_PATH => {
+            let mark = &mut marks[v as usize];
+            match mark.state() {
+                Mark::DONE => break,
+                Mark::ON_PATH => {
                     let from = path.iter().rposition(|&u| u == v).unwrap_or(0);
                     let cycle = path.split_off(from);
                     for (at, &u) in cycle.iter().enumerate() {
-                        state[u as usize] = DONE;
-                        why[u as usize] = Why::Cycle;
+                        marks[u as usize] = Mark(Mark::of(Why::Cycle).0 | Mark::DONE);
                         late.push((u, Kind::Cycle(cycles.len(), at)));
                     }
                     cycles.push(cycle);
                     break;
                 }
                 _ => {
-                    state[v as usize] = ON_PATH;
+                    mark.set_state(Mark::ON_PATH);
                     path.push(v);
                     match next[v as usize] {
                         NONE => break,
@@ -407,12 +458,14 @@ fn walk(next: &[u64], why: &mut [Why], late: &mut Vec<(u64, Kind)>) -> Vec<Vec<u
         // Back down the path: a row whose manager's row is invalid is
         // invalid too, unless it is already for its own errors.
         while let Some(u) = path.pop() {
-            state[u as usize] = DONE;
             let m = next[u as usize];
-            if m != NONE && why[m as usize] != Why::Valid {
+            let spoilt = m != NONE && marks[m as usize].why() != Why::Valid;
+            let mark = &mut marks[u as usize];
+            mark.set_state(Mark::DONE);
+            if spoilt {
                 late.push((u, Kind::Chain));
-                if why[u as usize] == Why::Valid {
-                    why[u as usize] = Why::Chain;
+                if mark.why() == Why::Valid {
+                    mark.set_why(Why::Chain);
                 }
             }
         }
@@ -460,16 +513,21 @@ mod tests {
         let mut index = Index::default();
         let block = index.add_texts(PieceTexts::default());
         let mut with = managers.iter().peekable();
+        let mut found = Vec::new();
         for r in 1..=n {
-            let m = with
-                .next_if(|(x, _)| *x == r)
-                .map(|_| (UpnKey::of(&format!("m{r}")), (0, 0)));
-            index.row(r, bad.contains(&r), m, block);
+            let m = with.next_if(|(x, _)| *x == r);
+            // Managers before their row are found as the rows go by; the
+            // others at the end.
+            let now = m.map_or(NONE, |&(_, m)| if m < r { m } else { NONE });
+            if let Some(&(_, m)) = m.filter(|_| now == NONE) {
+                found.push(m);
+            }
+            let m = m.map(|_| (UpnKey::of(&format!("m{r}")), (0, 0)));
+            index.row(r, bad.contains(&r), m, now, block);
         }
-        let found: Vec<u64> = managers.iter().map(|&(_, m)| m).collect();
         // Lines: a header, then one line a record.
         let lines = (1..=n).map(|r| r + 1).collect();
-        index.resolve(lines, &found)
+        index.resolve(lines, &found, true)
     }
 
     fn codes(r: &Resolved) -> Vec<(u64, &'static str)> {

@@ -85,7 +85,7 @@ pub fn check(row: &Row, alias: &str, out: &mut Vec<Finding>) {
                     "the password of this row is a {} hash, and onboard never uses a hash as a \
                      password; clear this cell and type a temporary password in the password \
                      column, or leave both empty to generate one",
-                    crate::rules::finding::shorten(function)
+                    super::text::quoted(function)
                 ))
                 .value(function),
         );

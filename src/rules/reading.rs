@@ -127,7 +127,7 @@ pub fn unnamed_column(header: &HeaderMap, field: usize, first: u64, header_line:
         "column {} \"{}\" is not a column onboard reads, and it holds values (the first on line \
          {first}); its values are ignored",
         field + 1,
-        super::finding::shorten(name)
+        super::text::quoted(name)
     ))
     .value(name)
 }

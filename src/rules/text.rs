@@ -82,6 +82,23 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
     }
 }
 
+/// A value as a message quotes it: shortened, its control characters
+/// escaped (`\n`), so that a message is one line and never carries a
+/// terminal's escape sequence or a header's line break.
+pub fn quoted(value: &str) -> String {
+    let short = super::finding::shorten(value);
+    if !short.chars().any(is_control) {
+        return short;
+    }
+    short
+        .chars()
+        .map(|c| match is_control(c) {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 /// Whether `f` is a line-break finding whose message is still to be
 /// written (after the piece is numbered).
 pub fn is_pending(f: &Finding) -> bool {

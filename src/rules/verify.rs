@@ -194,6 +194,9 @@ struct CheckedRow {
     /// The manager to find among the file's rows: its key, and where its
     /// value is in the piece's texts.
     manager: Option<(UpnKey, (u32, u32))>,
+    /// The manager's record, when the name index had it by the end of the
+    /// row's block (0 when not).
+    manager_found: u64,
 }
 
 impl CheckedRow {
@@ -226,6 +229,7 @@ impl CheckedRow {
             existing: None,
             user: None,
             manager: None,
+            manager_found: 0,
         }
     }
 }
@@ -372,6 +376,7 @@ fn check_row(
         existing,
         user,
         manager,
+        manager_found: 0,
     }
 }
 
@@ -493,7 +498,7 @@ fn run_with(
                 for mut c in rows {
                     let bad = count(&mut log, &c.findings);
                     if let (Some(m), Some(texts)) = (managers.as_mut(), texts) {
-                        m.row(c.record, bad, c.manager, texts);
+                        m.row(c.record, bad, c.manager, c.manager_found, texts);
                     }
                     log.findings.append(&mut c.findings);
                     users.extend(c.user.map(|u| *u));
@@ -506,7 +511,7 @@ fn run_with(
     if let Some(index) = managers {
         let found = repeats.find_all(index.wanted());
         let lines = std::mem::take(&mut repeats.lines);
-        let resolved = index.resolve(lines, &found);
+        let resolved = index.resolve(lines, &found, keep_users);
         late_findings = resolved.findings.len() as u64;
         add_late_findings(&mut log, file_level, resolved, &mut users);
     }
@@ -660,14 +665,24 @@ impl Repeats {
     fn check(&mut self, pieces: &[Piece], rows: &mut [CheckedPiece], header: &HeaderMap) {
         // (piece, row, key, line or record) of each name, by shard, in
         // file order; on the way, the rows' numbers move on from their
-        // piece's start to the file's.
+        // piece's start to the file's. And (piece, row, key) of each
+        // manager to find in the file: the names of this block and the
+        // ones before it are in the shards once the block's are added, so
+        // most managers are found here, while the next block is read.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
+        let mut wanted: Vec<Vec<(usize, usize, UpnKey)>> = match self.by_record {
+            true => vec![Vec::new(); SHARDS],
+            false => Vec::new(),
+        };
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
             for (r, c) in rows.rows.iter_mut().enumerate() {
                 c.rebase(lines, records, &mut rows.pending);
                 if self.by_record {
                     self.lines.push(c.line);
+                    if let Some((key, _)) = c.manager {
+                        wanted[key.shard(SHARDS)].push((p, r, key));
+                    }
                 }
                 if let Some(key) = c.key {
                     let at = if self.by_record { c.record } else { c.line };
@@ -675,20 +690,34 @@ impl Repeats {
                 }
             }
         }
-        // (piece, row, first line or record) of every repeat.
-        let mut repeats: Vec<(usize, usize, u64)> = self
+        wanted.resize_with(SHARDS, Vec::new);
+        // (piece, row, first line or record) of every repeat, and (piece,
+        // row, record) of every manager found.
+        let answers: Vec<(Vec<(usize, usize, u64)>, Vec<(usize, usize, u64)>)> = self
             .shards
             .par_iter_mut()
-            .zip(by_shard)
-            .flat_map_iter(|(index, names)| {
-                names
+            .zip(by_shard.into_par_iter().zip(wanted))
+            .map(|(index, (names, managers))| {
+                let repeats = names
                     .into_iter()
                     .filter_map(|(p, r, key, at)| {
                         index.first_seen(key, at).map(|first| (p, r, first))
                     })
-                    .collect::<Vec<_>>()
+                    .collect();
+                let found = managers
+                    .into_iter()
+                    .filter_map(|(p, r, key)| index.get(key).map(|m| (p, r, m)))
+                    .collect();
+                (repeats, found)
             })
             .collect();
+        let mut repeats = Vec::new();
+        for (some, found) in answers {
+            repeats.extend(some);
+            for (p, r, m) in found {
+                rows[p].rows[r].manager_found = m;
+            }
+        }
         repeats.sort_unstable();
         let mut repeats = repeats.into_iter().peekable();
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
@@ -715,15 +744,14 @@ impl Repeats {
         }
     }
 
-    /// The first record of each name in `wanted` ((position, key) pairs,
-    /// positions from 0 up), 0 for a name no row has: looked up on all
-    /// cores, a shard each.
-    fn find_all(&self, wanted: impl Iterator<Item = (usize, UpnKey)>) -> Vec<u64> {
+    /// The first record of each name of `wanted`, in its order (0 for a
+    /// name no row has): looked up on all cores, a shard each.
+    fn find_all(&self, wanted: impl Iterator<Item = UpnKey>) -> Vec<u64> {
         let mut by_shard: Vec<Vec<(usize, UpnKey)>> = vec![Vec::new(); SHARDS];
         let mut n = 0;
-        for (i, key) in wanted {
+        for (i, key) in wanted.enumerate() {
             by_shard[key.shard(SHARDS)].push((i, key));
-            n = n.max(i + 1);
+            n = i + 1;
         }
         let answers: Vec<Vec<(usize, u64)>> = self
             .shards
@@ -785,4 +813,36 @@ fn count(log: &mut Verification, findings: &[Finding]) -> bool {
         log.valid_rows += 1;
     }
     errors > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log's findings have every field of a finding, in its order,
+    /// and only the column's name differs between files.
+    #[test]
+    fn named_findings_are_findings_with_their_columns_named() {
+        let f = Finding::error(Code::TooLong, 3, 2, Some(Column::UserName))
+            .message("m")
+            .value("v");
+        let plain = serde_json::to_string(&f).unwrap();
+        let mut names = ColumnNames::default();
+        let named = |names: &ColumnNames| {
+            serde_json::to_string(&Named {
+                findings: std::slice::from_ref(&f),
+                names,
+            })
+            .unwrap()
+        };
+        assert_eq!(named(&names), format!("[{plain}]"));
+        names.set(Column::UserName, "Email Address [Required]");
+        assert_eq!(
+            named(&names),
+            format!(
+                "[{}]",
+                plain.replace("User Name", "Email Address [Required]")
+            )
+        );
+    }
 }
