@@ -113,7 +113,7 @@ impl HeaderMap {
         let missing: Vec<Column> = columns::REQUIRED
             .iter()
             .copied()
-            .filter(|&c| !has(c) && !(c == Column::DisplayName && builds_display_name))
+            .filter(|&c| !(has(c) || (c == Column::DisplayName && builds_display_name)))
             .collect();
         if !missing.is_empty() {
             return Err(HeaderProblem::Missing(missing));

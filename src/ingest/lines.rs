@@ -17,8 +17,8 @@
 //! The field of a byte is counted the way csv-core reads a record (a quote
 //! opens a quoted field only at the start of a field, a doubled quote
 //! inside one is a quote, a line break inside one does not end the record),
-//! by a small scanner ([`Scan`]) that also finds where a quote that the end
-//! of the file closed was opened ([`unclosed`]).
+//! by a small scanner (`Scan`) that also finds where a quote that the end
+//! of the file closed was opened (`unclosed`).
 
 use std::ops::Range;
 

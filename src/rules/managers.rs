@@ -207,7 +207,7 @@ impl Index {
     /// Records the next row, in file order: whether it has errors, and its
     /// manager to find in the file: the key, the value's range in the
     /// texts of piece `texts`, and the manager's record when the name
-    /// index had it already ([`NONE`] when not).
+    /// index had it already (0 when not).
     pub fn row(
         &mut self,
         record: u64,

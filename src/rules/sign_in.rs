@@ -48,6 +48,20 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) -> RowSettings {
             ),
         };
     }
+    // In the order of Google's columns: Change Password at Next Sign-In,
+    // then New Status.
+    let change = row.get(Column::ChangePassword);
+    if !change.is_empty() {
+        settings.force_change_password = boolean(change).or_else(|| {
+            invalid(
+                row,
+                Column::ChangePassword,
+                "must be TRUE or FALSE",
+                change,
+                out,
+            )
+        });
+    }
     let status = row.get(Column::NewStatus);
     if !status.is_empty() && settings.block_sign_in.is_none() {
         settings.block_sign_in = match status.to_ascii_lowercase().as_str() {
@@ -61,18 +75,6 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) -> RowSettings {
                 out,
             ),
         };
-    }
-    let change = row.get(Column::ChangePassword);
-    if !change.is_empty() {
-        settings.force_change_password = boolean(change).or_else(|| {
-            invalid(
-                row,
-                Column::ChangePassword,
-                "must be TRUE or FALSE",
-                change,
-                out,
-            )
-        });
     }
     settings
 }

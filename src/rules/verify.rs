@@ -641,6 +641,9 @@ fn empty_log(input: &CsvInput) -> Verification {
 /// names are handed to each shard together.
 const SHARDS: usize = 64;
 
+/// (piece, row, the line or record found) of a row of a block.
+type Found = (usize, usize, u64);
+
 /// The user names seen so far in the file, sharded by key.
 struct Repeats {
     shards: Vec<DuplicateIndex>,
@@ -693,7 +696,7 @@ impl Repeats {
         wanted.resize_with(SHARDS, Vec::new);
         // (piece, row, first line or record) of every repeat, and (piece,
         // row, record) of every manager found.
-        let answers: Vec<(Vec<(usize, usize, u64)>, Vec<(usize, usize, u64)>)> = self
+        let answers: Vec<(Vec<Found>, Vec<Found>)> = self
             .shards
             .par_iter_mut()
             .zip(by_shard.into_par_iter().zip(wanted))

@@ -622,6 +622,71 @@ mod tests {
     }
 
     #[test]
+    fn managers_from_the_batch_and_the_tenant_and_one_deleted_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_tenant(dir.path());
+        let boss = [NewUser::example("boss", "t.onmicrosoft.com", "Boss", 2)];
+        store.apply_batch(&changes(&boss, "t"), false).unwrap();
+        // zoe reports to adam, a later row; adam to the tenant's boss.
+        let users = [
+            NewUser::example("zoe", "t.onmicrosoft.com", "Zoë Z", 2),
+            NewUser::example("adam", "t.onmicrosoft.com", "Adam A", 3),
+        ];
+        let mut c = changes(&users, "t");
+        c.batch.id = "b2";
+        c.users[0].manager = ManagerRow::Batch(1);
+        c.users[1].manager = ManagerRow::Existing("BOSS@t.onmicrosoft.com");
+        store.apply_batch(&c, false).unwrap();
+        let pairs: Vec<(String, Option<String>)> = store
+            .conn
+            .prepare(
+                "SELECT u.upn, m.upn FROM users u LEFT JOIN users m ON m.key = u.manager_key \
+                 ORDER BY u.key",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let t = |a: &str| format!("{a}@t.onmicrosoft.com");
+        assert_eq!(
+            pairs,
+            [
+                (t("boss"), None),
+                (t("adam"), Some(t("boss"))),
+                (t("zoe"), Some(t("adam")))
+            ]
+        );
+        // The boss is deleted after a file naming them was verified.
+        store
+            .conn
+            .execute(
+                "UPDATE users SET state = 'deleted', deleted_at = 0 WHERE upn = ?1",
+                [t("boss")],
+            )
+            .unwrap();
+        let late = [NewUser::example("eve", "t.onmicrosoft.com", "Eve", 2)];
+        let mut c = changes(&late, "t");
+        c.batch.id = "b3";
+        c.users[0].manager = ManagerRow::Existing("boss@t.onmicrosoft.com");
+        let before: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        let err = store.apply_batch(&c, false).unwrap_err();
+        assert_eq!(err.exit_code(), 3, "{err}");
+        assert!(
+            err.to_string().contains("no longer an active user"),
+            "{err}"
+        );
+        let after: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(before, after);
+    }
+
+    #[test]
     fn a_failed_batch_turns_checks_back_on_too() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = store_with_tenant(dir.path());
