@@ -199,15 +199,21 @@ fn managers(w: &Work) -> Vec<(String, Option<String>)> {
 #[test]
 fn a_commit_stores_managers_from_the_batch_in_any_order_and_from_the_tenant() {
     let w = tenant_with_bosses();
+    // In the work folder: the rows to fix go beside the input.
+    let file = w.write(
+        "managers.csv",
+        std::fs::read(fixture("managers.csv")).unwrap(),
+    );
     let run = w.run(&[
         "commit",
-        fixture("managers.csv").to_str().unwrap(),
+        file.to_str().unwrap(),
         "--tenant",
         "contoso",
         "--skip-invalid",
         "--results",
         "r.csv",
     ]);
+    assert!(w.path("managers-invalid-rows.csv").exists());
     assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
     let at = |alias: &str| format!("{alias}@{DEFAULT_DOMAIN}");
     let want: Vec<(String, Option<String>)> = vec![
