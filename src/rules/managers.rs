@@ -132,33 +132,46 @@ pub fn user_name(value: &str, tenant: &TenantView) -> String {
 /// No row (records are numbered from 1).
 const NONE: u64 = 0;
 
-/// A row whose manager is to be found in the file.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    record: u64,
-    /// The manager's record, once known ([`NONE`] until then).
-    found: u64,
-    /// Where the value as written is in `Index::texts`: block, start, end.
-    text: (u32, u32, u32),
-}
+/// A row whose manager is to be found in the file: its record, and where
+/// its value as written is in `Index::texts` (block, start, end), for the
+/// message of a late finding.
+type Pending = (u64, (u32, u32, u32));
 
 /// What the reporting thread keeps about every row, for the checks that
-/// need the whole file: a byte a row (and the row's line, which the name
-/// index keeps), and 28 more for a row whose manager is to be found in the
-/// file, plus its value's text; a manager not found by the end of the
-/// row's block (a later row, mostly) keeps its key until the end (20 more).
-#[derive(Debug, Default)]
+/// need the whole file: the manager graph as it is learnt (9 bytes a row,
+/// and the row's line, which the name index keeps), and 24 more for a row
+/// whose manager is to be found in the file, plus its value's text; a
+/// manager not found by the end of the row's block (a later row, mostly)
+/// keeps its key until the end (24 more).
+#[derive(Debug)]
 pub struct Index {
     /// The line of each record (record `r` at `r - 1`); given to
     /// [`Index::resolve`].
     lines: Vec<u64>,
-    /// Whether the record has errors of its own.
-    bad: Vec<bool>,
+    /// The manager graph: `next[r]` is record r's manager's record
+    /// ([`NONE`]: none, or not known yet).
+    next: Vec<u64>,
+    /// Each record's errors of its own, and then the walk's marks.
+    marks: Vec<Mark>,
     pending: Vec<Pending>,
-    /// (position in `pending`, key) of each manager not found yet.
-    unresolved: Vec<(usize, UpnKey)>,
+    /// (record, key) of each manager not found yet.
+    unresolved: Vec<(u64, UpnKey)>,
     /// The Manager values of the pending rows, a string a piece.
     texts: Vec<String>,
+}
+
+impl Default for Index {
+    fn default() -> Index {
+        // Records are numbered from 1: the graph's entry 0 is no row.
+        Index {
+            lines: Vec::new(),
+            next: vec![NONE],
+            marks: vec![Mark::of(Why::Valid)],
+            pending: Vec::new(),
+            unresolved: Vec::new(),
+            texts: Vec::new(),
+        }
+    }
 }
 
 /// The findings resolution adds to one row.
@@ -180,54 +193,91 @@ pub struct Resolved {
     pub invalidated: Vec<u64>,
 }
 
-/// A piece's Manager values, gathered while the piece is checked.
+/// The rows of one piece whose manager is to be found in the file,
+/// gathered while the piece is checked (beside its rows, which stay as
+/// small as they were).
 #[derive(Debug, Default)]
-pub struct PieceTexts {
+pub struct PieceManagers {
+    /// Their Manager values, one after another.
     text: String,
+    pub rows: Vec<PieceManager>,
 }
 
-impl PieceTexts {
-    /// Keeps `value`; its range in the piece's text.
-    pub fn keep(&mut self, value: &str) -> (u32, u32) {
+/// One row of a piece whose manager is to be found in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct PieceManager {
+    /// The row's place in its piece.
+    pub row: u32,
+    pub key: UpnKey,
+    /// Where its value is in the piece's text.
+    text: (u32, u32),
+    /// The manager's record once the name index has it (0 until then).
+    pub found: u64,
+}
+
+impl PieceManagers {
+    /// Room for the managers of a piece of `rows` rows: most files with a
+    /// Manager column fill it on most rows, and growing these a row at a
+    /// time would copy them several times over.
+    pub fn with_capacity(rows: usize) -> PieceManagers {
+        PieceManagers {
+            text: String::new(),
+            rows: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Keeps the manager of the piece's row `row`: its key and its value.
+    pub fn keep(&mut self, row: u32, key: UpnKey, value: &str) {
         let start = self.text.len();
         self.text.push_str(value);
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        (at(start), at(self.text.len()))
+        self.rows.push(PieceManager {
+            row,
+            key,
+            text: (at(start), at(self.text.len())),
+            found: NONE,
+        });
     }
 }
 
 impl Index {
-    /// The next piece's Manager values; the rows of the piece refer to
-    /// them by the number this returns.
-    pub fn add_texts(&mut self, texts: PieceTexts) -> u32 {
-        self.texts.push(texts.text);
-        u32::try_from(self.texts.len() - 1).unwrap_or(u32::MAX)
+    /// Takes the next piece's managers, in file order; `rows` sees each
+    /// row of the piece (whether it has errors), and the records of the
+    /// piece follow `record_base`.
+    pub fn add_piece(
+        &mut self,
+        piece: PieceManagers,
+        record_base: u64,
+        rows: impl Iterator<Item = bool>,
+    ) {
+        let block = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        self.texts.push(piece.text);
+        let mut managers = piece.rows.into_iter().peekable();
+        for (r, bad) in rows.enumerate() {
+            let record = record_base + r as u64 + 1;
+            let manager = managers.next_if(|m| m.row as usize == r);
+            self.row(record, bad, manager, block);
+        }
     }
 
     /// Records the next row, in file order: whether it has errors, and its
-    /// manager to find in the file: the key, the value's range in the
-    /// texts of piece `texts`, and the manager's record when the name
-    /// index had it already (0 when not).
-    pub fn row(
-        &mut self,
-        record: u64,
-        bad: bool,
-        manager: Option<(UpnKey, (u32, u32))>,
-        found: u64,
-        texts: u32,
-    ) {
-        debug_assert_eq!(record, self.bad.len() as u64 + 1);
-        self.bad.push(bad);
-        if let Some((key, (start, end))) = manager {
-            if found == NONE {
-                self.unresolved.push((self.pending.len(), key));
-            }
-            self.pending.push(Pending {
-                record,
-                found,
-                text: (texts, start, end),
-            });
+    /// manager to find in the file, whose value is in the texts of piece
+    /// `block`.
+    fn row(&mut self, record: u64, bad: bool, manager: Option<PieceManager>, block: u32) {
+        debug_assert_eq!(record, self.next.len() as u64);
+        self.marks.push(match bad {
+            true => Mark::of(Why::Own).with_own_errors(),
+            false => Mark::of(Why::Valid),
+        });
+        let Some(m) = manager else {
+            self.next.push(NONE);
+            return;
+        };
+        self.next.push(m.found);
+        if m.found == NONE {
+            self.unresolved.push((record, m.key));
         }
+        self.pending.push((record, (block, m.text.0, m.text.1)));
     }
 
     /// The line of `record`.
@@ -246,7 +296,7 @@ impl Index {
     }
 
     fn text(&self, p: &Pending) -> &str {
-        let (block, start, end) = p.text;
+        let (block, start, end) = p.1;
         self.texts
             .get(block as usize)
             .and_then(|t| t.get(start as usize..end as usize))
@@ -258,68 +308,57 @@ impl Index {
     /// `found` is, for each key of [`Index::wanted`] in its order, the
     /// record that holds the name first (0 when no row has it).
     pub fn resolve(mut self, lines: Vec<u64>, found: &[u64], keep: bool) -> Resolved {
+        // A Manager column without a manager to find in the file.
+        if self.pending.is_empty() {
+            return Resolved::default();
+        }
         self.lines = lines;
-        let n = self.bad.len();
-        // The manager graph: next[r] is record r's manager's record.
-        let mut next = vec![NONE; n + 1];
-        // Why a row is invalid: its own errors, a manager no row has, a
-        // cycle, or its manager's row.
-        let mut marks = vec![Mark::of(Why::Valid); n + 1];
-        for (r, &bad) in self.bad.iter().enumerate() {
-            if bad {
-                marks[r + 1] = Mark::of(Why::Own);
-            }
-        }
-        let mut unknown = Vec::new();
-        for (&(i, _), &m) in self.unresolved.iter().zip(found) {
-            self.pending[i].found = m;
-        }
-        for p in &self.pending {
-            match p.found {
-                NONE => unknown.push(p.record),
-                m => next[p.record as usize] = m,
-            }
-        }
         let mut late: Vec<(u64, Kind)> = Vec::new();
-        for &r in &unknown {
-            late.push((r, Kind::Unknown));
-            marks[r as usize] = Mark::of(Why::Own);
+        for (&(r, _), &m) in self.unresolved.iter().zip(found) {
+            match m {
+                NONE => {
+                    late.push((r, Kind::Unknown));
+                    self.marks[r as usize].set_why(Why::Own);
+                }
+                m => self.next[r as usize] = m,
+            }
         }
-        let cycles = walk(&next, &mut marks, &mut late);
+        let (next, marks) = (&self.next, &mut self.marks);
+        let cycles = walk(next, marks, &mut late);
         late.sort_unstable_by_key(|&(r, _)| r);
 
         let mut in_file = Vec::new();
         if keep {
-            for p in &self.pending {
-                let r = p.record as usize;
-                if next[r] != NONE && marks[r].why() == Why::Valid {
-                    in_file.push((p.record, next[r]));
+            for &(r, _) in &self.pending {
+                let m = self.next[r as usize];
+                if m != NONE && self.marks[r as usize].why() == Why::Valid {
+                    in_file.push((r, m));
                 }
             }
         }
         let invalidated = late
             .iter()
             .map(|&(r, _)| r)
-            .filter(|&r| !self.bad[r as usize - 1])
+            .filter(|&r| !self.marks[r as usize].has_own_errors())
             .collect();
         let mut pending = self.pending.iter().peekable();
         let mut findings = Vec::with_capacity(late.len());
         for (record, kind) in late {
             // Every late finding is about a pending row.
-            while pending.next_if(|p| p.record < record).is_some() {}
+            while pending.next_if(|p| p.0 < record).is_some() {}
             let value = pending
                 .peek()
-                .filter(|p| p.record == record)
+                .filter(|p| p.0 == record)
                 .map_or("", |p| self.text(p));
             let line = self.line(record);
             let at = Finding::error(kind.code(), line, record, Some(Column::Manager));
-            let manager = next[record as usize];
+            let manager = self.next[record as usize];
             let message = match kind {
                 Kind::Unknown => unknown_message(value),
                 Kind::Cycle(c, at) => cycle_message(&cycles[c], at, &self.lines),
                 Kind::Chain => {
                     let m_line = self.line(manager);
-                    match marks[manager as usize].why() {
+                    match self.marks[manager as usize].why() {
                         Why::Cycle => format!(
                             "the manager is the row on line {m_line}, which is in a cycle of \
                              managers; fix that cycle first"
@@ -327,7 +366,7 @@ impl Index {
                         Why::Chain => format!(
                             "the manager is the row on line {m_line}, which is invalid through \
                              its own manager (line {}); fix that chain first",
-                            self.line(next[manager as usize])
+                            self.line(self.next[manager as usize])
                         ),
                         _ => format!(
                             "the manager is the row on line {m_line}, which has errors; fix that \
@@ -361,9 +400,10 @@ enum Why {
     Chain,
 }
 
-/// A row's mark during the walk: why it is invalid, and whether the walk
-/// has seen it, in one byte (the walk reaches rows in a random order, and
-/// one byte a row is one cache miss, not two).
+/// A row's mark during the walk: why it is invalid, whether the walk has
+/// seen it, and whether the row has errors of its own, in one byte (the
+/// walk reaches rows in a random order, and one byte a row is one cache
+/// miss, not three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Mark(u8);
 
@@ -371,13 +411,22 @@ impl Mark {
     const NEW: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
+    const OWN_ERRORS: u8 = 0x10;
 
     fn of(why: Why) -> Mark {
         Mark((why as u8) << 2)
     }
 
+    fn with_own_errors(self) -> Mark {
+        Mark(self.0 | Mark::OWN_ERRORS)
+    }
+
+    fn has_own_errors(self) -> bool {
+        self.0 & Mark::OWN_ERRORS != 0
+    }
+
     fn why(self) -> Why {
-        match self.0 >> 2 {
+        match (self.0 >> 2) & 3 {
             0 => Why::Valid,
             1 => Why::Own,
             2 => Why::Cycle,
@@ -390,7 +439,7 @@ impl Mark {
     }
 
     fn set_why(&mut self, why: Why) {
-        self.0 = (self.0 & 3) | ((why as u8) << 2);
+        self.0 = (self.0 & !(3 << 2)) | ((why as u8) << 2);
     }
 
     fn set_state(&mut self, state: u8) {
@@ -439,7 +488,9 @@ fn walk(next: &[u64], marks: &mut [Mark], late: &mut Vec<(u64, Kind)>) -> Vec<Ve
                     let from = path.iter().rposition(|&u| u == v).unwrap_or(0);
                     let cycle = path.split_off(from);
                     for (at, &u) in cycle.iter().enumerate() {
-                        marks[u as usize] = Mark(Mark::of(Why::Cycle).0 | Mark::DONE);
+                        let mark = &mut marks[u as usize];
+                        mark.set_why(Why::Cycle);
+                        mark.set_state(Mark::DONE);
                         late.push((u, Kind::Cycle(cycles.len(), at)));
                     }
                     cycles.push(cycle);
@@ -511,20 +562,18 @@ mod tests {
     /// has).
     fn resolve(n: u64, bad: &[u64], managers: &[(u64, u64)]) -> Resolved {
         let mut index = Index::default();
-        let block = index.add_texts(PieceTexts::default());
-        let mut with = managers.iter().peekable();
+        let mut piece = PieceManagers::default();
         let mut found = Vec::new();
-        for r in 1..=n {
-            let m = with.next_if(|(x, _)| *x == r);
+        for &(r, m) in managers {
+            piece.keep(r as u32 - 1, UpnKey::of(&format!("m{r}")), "");
             // Managers before their row are found as the rows go by; the
             // others at the end.
-            let now = m.map_or(NONE, |&(_, m)| if m < r { m } else { NONE });
-            if let Some(&(_, m)) = m.filter(|_| now == NONE) {
-                found.push(m);
+            match m != NONE && m < r {
+                true => piece.rows.last_mut().unwrap().found = m,
+                false => found.push(m),
             }
-            let m = m.map(|_| (UpnKey::of(&format!("m{r}")), (0, 0)));
-            index.row(r, bad.contains(&r), m, now, block);
         }
+        index.add_piece(piece, 0, (1..=n).map(|r| bad.contains(&r)));
         // Lines: a header, then one line a record.
         let lines = (1..=n).map(|r| r + 1).collect();
         index.resolve(lines, &found, true)

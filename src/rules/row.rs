@@ -50,7 +50,7 @@ impl<'a> Row<'a> {
         // Most values start and end with a visible ASCII character, and
         // then there is nothing to trim.
         match (v.as_bytes().first(), v.as_bytes().last()) {
-            (Some(0x21..=0x7e), Some(0x21..=0x7e)) => v,
+            (Some(0x21..=0x7e), Some(0x21..=0x7e)) | (None, _) => v,
             _ => v.trim(),
         }
     }

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use super::checked::{ManagerRef, NewUser};
 use super::finding::{Code, Finding, Severity};
-use super::managers::{self, Manager, PieceTexts};
+use super::managers::{self, Manager, PieceManagers};
 use super::row::Row;
 use super::tenant::TenantView;
 use super::upn_index::{DuplicateIndex, Existing, UpnKey};
@@ -172,15 +172,13 @@ struct CheckedPiece {
     /// Each column without a header that has a value in the piece: its
     /// position, and the (relative) line of the first.
     unnamed: Vec<(usize, u64)>,
-    /// The Manager values of the rows whose manager is to be found in the
-    /// file.
-    texts: PieceTexts,
+    /// The rows whose manager is to be found in the file.
+    managers: PieceManagers,
 }
 
 /// What one row's checks produced.
 struct CheckedRow {
     line: u64,
-    record: u64,
     findings: Vec<Finding>,
     /// Findings before this index are about the User Name; cross-row
     /// findings go there so a row's findings stay in column order.
@@ -191,12 +189,6 @@ struct CheckedRow {
     /// Boxed: most rows of a verify carry none, and rows move between
     /// threads by the thousand.
     user: Option<Box<NewUser>>,
-    /// The manager to find among the file's rows: its key, and where its
-    /// value is in the piece's texts.
-    manager: Option<(UpnKey, (u32, u32))>,
-    /// The manager's record, when the name index had it by the end of the
-    /// row's block (0 when not).
-    manager_found: u64,
 }
 
 impl CheckedRow {
@@ -205,7 +197,6 @@ impl CheckedRow {
     /// written (it names lines: [`add_reading_findings`]).
     fn rebase(&mut self, lines: u64, records: u64, pending: &mut bool) {
         self.line += lines;
-        self.record += records;
         for f in &mut self.findings {
             f.line += lines;
             f.record += records;
@@ -219,17 +210,14 @@ impl CheckedRow {
 
     /// A record that no rule reads: the one a quote never closed, reported
     /// with that finding only.
-    fn unread(line: u64, record: u64) -> CheckedRow {
+    fn unread(line: u64) -> CheckedRow {
         CheckedRow {
             line,
-            record,
             findings: Vec::new(),
             user_name_end: 0,
             key: None,
             existing: None,
             user: None,
-            manager: None,
-            manager_found: 0,
         }
     }
 }
@@ -243,18 +231,23 @@ fn check_piece(
     unnamed: &[usize],
 ) -> CheckedPiece {
     let unclosed = p.unclosed().map(|u| u.record_line);
-    let mut texts = PieceTexts::default();
+    let mut managers = match header.position(Column::Manager) {
+        Some(_) => PieceManagers::with_capacity(p.len()),
+        None => PieceManagers::default(),
+    };
+    let mut check = |(i, rec): (usize, Record<'_>)| {
+        let at = u32::try_from(i).unwrap_or(u32::MAX);
+        check_row(&rec, header, tenant, keep, (at, &mut managers))
+    };
     let rows: Vec<CheckedRow> = match unclosed {
-        None => p
-            .records()
-            .map(|rec| check_row(&rec, header, tenant, keep, &mut texts))
-            .collect(),
+        None => p.records().enumerate().map(&mut check).collect(),
         // The last record of the file; the others as always.
         Some(line) => p
             .records()
-            .map(|rec| match rec.line == line {
-                true => CheckedRow::unread(rec.line, rec.record),
-                false => check_row(&rec, header, tenant, keep, &mut texts),
+            .enumerate()
+            .map(|(i, rec)| match rec.line == line {
+                true => CheckedRow::unread(rec.line),
+                false => check((i, rec)),
             })
             .collect(),
     };
@@ -283,19 +276,19 @@ fn check_piece(
         rows,
         pending,
         unnamed: with_values,
-        texts,
+        managers,
     }
 }
 
 /// The checks of one row that need no other row: every rule, and whether
 /// the tenant has the name already. A row's Manager to be found among the
-/// file's rows keeps its value in `texts`.
+/// file's rows goes to `managers`, with the row's place in its piece.
 fn check_row(
     rec: &Record<'_>,
     header: &HeaderMap,
     tenant: &TenantView,
     keep: bool,
-    texts: &mut PieceTexts,
+    (at, managers): (u32, &mut PieceManagers),
 ) -> CheckedRow {
     // A Google file's Display Name, made of the first and last names.
     let built: String;
@@ -312,7 +305,7 @@ fn check_row(
         );
         return CheckedRow {
             findings,
-            ..CheckedRow::unread(rec.line, rec.record)
+            ..CheckedRow::unread(rec.line)
         };
     }
     if header.builds_display_name {
@@ -363,20 +356,16 @@ fn check_row(
         }
         _ => None,
     };
-    let manager = match manager {
-        Manager::InFile(k) => Some((k, texts.keep(row.get(Column::Manager)))),
-        _ => None,
-    };
+    if let Manager::InFile(k) = manager {
+        managers.keep(at, k, row.get(Column::Manager));
+    }
     CheckedRow {
         line: rec.line,
-        record: rec.record,
         findings,
         user_name_end,
         key,
         existing,
         user,
-        manager,
-        manager_found: 0,
     }
 }
 
@@ -488,18 +477,22 @@ fn run_with(
                 }
             }
             for (piece, checked) in pieces.iter().zip(rows) {
-                let CheckedPiece { rows, texts, .. } = checked;
+                let CheckedPiece {
+                    rows, managers: pm, ..
+                } = checked;
                 if let Some(on_row) = on_row.as_mut() {
                     for (rec, c) in piece.records().zip(&rows) {
                         on_row(&rec, &c.findings)?;
                     }
                 }
-                let texts = managers.as_mut().map(|m| m.add_texts(texts));
+                if let Some(m) = managers.as_mut() {
+                    let bad = rows
+                        .iter()
+                        .map(|c| c.findings.iter().any(Finding::is_error));
+                    m.add_piece(pm, piece.record_base(), bad);
+                }
                 for mut c in rows {
-                    let bad = count(&mut log, &c.findings);
-                    if let (Some(m), Some(texts)) = (managers.as_mut(), texts) {
-                        m.row(c.record, bad, c.manager, c.manager_found, texts);
-                    }
+                    count(&mut log, &c.findings);
                     log.findings.append(&mut c.findings);
                     users.extend(c.user.map(|u| *u));
                 }
@@ -673,9 +666,12 @@ impl Repeats {
         // ones before it are in the shards once the block's are added, so
         // most managers are found here, while the next block is read.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
-        let mut wanted: Vec<Vec<(usize, usize, UpnKey)>> = match self.by_record {
-            true => vec![Vec::new(); SHARDS],
-            false => Vec::new(),
+        // Each shard's share of the block's managers, with some room.
+        let managers: usize = rows.iter().map(|r| r.managers.rows.len()).sum();
+        let share = managers / SHARDS + managers / (4 * SHARDS) + 4;
+        let mut wanted: Vec<Vec<(usize, usize, UpnKey)>> = match managers {
+            0 => vec![Vec::new(); SHARDS],
+            _ => (0..SHARDS).map(|_| Vec::with_capacity(share)).collect(),
         };
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
@@ -683,19 +679,21 @@ impl Repeats {
                 c.rebase(lines, records, &mut rows.pending);
                 if self.by_record {
                     self.lines.push(c.line);
-                    if let Some((key, _)) = c.manager {
-                        wanted[key.shard(SHARDS)].push((p, r, key));
-                    }
                 }
                 if let Some(key) = c.key {
-                    let at = if self.by_record { c.record } else { c.line };
+                    let at = match self.by_record {
+                        true => records + r as u64 + 1,
+                        false => c.line,
+                    };
                     by_shard[key.shard(SHARDS)].push((p, r, key, at));
                 }
             }
+            for (i, m) in rows.managers.rows.iter().enumerate() {
+                wanted[m.key.shard(SHARDS)].push((p, i, m.key));
+            }
         }
-        wanted.resize_with(SHARDS, Vec::new);
         // (piece, row, first line or record) of every repeat, and (piece,
-        // row, record) of every manager found.
+        // manager, record) of every manager found.
         let answers: Vec<(Vec<Found>, Vec<Found>)> = self
             .shards
             .par_iter_mut()
@@ -717,8 +715,8 @@ impl Repeats {
         let mut repeats = Vec::new();
         for (some, found) in answers {
             repeats.extend(some);
-            for (p, r, m) in found {
-                rows[p].rows[r].manager_found = m;
+            for (p, i, m) in found {
+                rows[p].managers.rows[i].found = m;
             }
         }
         repeats.sort_unstable();
@@ -804,8 +802,8 @@ fn add_cross_findings(
     c.findings.splice(c.user_name_end..c.user_name_end, cross);
 }
 
-/// Adds one row's findings to the log's counts; whether it has errors.
-fn count(log: &mut Verification, findings: &[Finding]) -> bool {
+/// Adds one row's findings to the log's counts.
+fn count(log: &mut Verification, findings: &[Finding]) {
     let errors = findings.iter().filter(|f| f.is_error()).count() as u64;
     log.errors += errors;
     log.warnings += findings.len() as u64 - errors;
@@ -815,7 +813,6 @@ fn count(log: &mut Verification, findings: &[Finding]) -> bool {
     } else {
         log.valid_rows += 1;
     }
-    errors > 0
 }
 
 #[cfg(test)]
