@@ -22,6 +22,12 @@
 //!   or is itself invalid for its manager, and so on down a chain; the
 //!   message names that line.
 //!
+//! The index keeps no Manager values: a million of them would be tens of
+//! megabytes held to the end of the file for the few rows that get a late
+//! finding. Those findings come without their value, and [`fill_values`]
+//! reads the file again for them (only when there are any, so a file
+//! whose managers are fine is read once).
+//!
 //! Each row has at most one manager, so the graph is a forest of chains
 //! that may end in a cycle: every row is visited once with an explicit
 //! stack (a chain of a million rows needs no recursion), and the work and
@@ -34,6 +40,8 @@ use super::text::quoted;
 use super::upn_index::{Existing, UpnKey};
 use super::username::alias_problem;
 use crate::columns::Column;
+use crate::error::Result;
+use crate::ingest::CsvInput;
 
 /// What a row's Manager says, as far as the row alone can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +110,45 @@ pub fn key_of(value: &str, tenant: &TenantView) -> UpnKey {
     }
 }
 
+/// Whether `f` is a late finding whose value (and, for `unknown_manager`,
+/// message) is still to be given by [`fill_values`].
+pub fn needs_value(f: &Finding) -> bool {
+    f.column == Some(Column::Manager)
+        && f.value.is_none()
+        && matches!(
+            f.code,
+            Code::UnknownManager | Code::ManagerCycle | Code::InvalidManagerRow
+        )
+}
+
+/// Gives the late findings of `findings` (in file order) their rows'
+/// Manager values, read from `input` (the file from its start again), and
+/// `unknown_manager` its message, which quotes the value.
+pub fn fill_values(input: &mut CsvInput, findings: &mut [Finding]) -> Result<()> {
+    let header = input.header.clone();
+    let mut wanted = findings.iter_mut().filter(|f| needs_value(f)).peekable();
+    while wanted.peek().is_some() {
+        let Some(pieces) = input.next_pieces()? else {
+            break;
+        };
+        for rec in pieces.iter().flat_map(|p| p.records()) {
+            while let Some(f) = wanted.next_if(|f| f.record <= rec.record) {
+                if f.record != rec.record {
+                    continue;
+                }
+                let row = Row::new(rec.line, rec.record, rec.fields, &header);
+                let value = row.get(Column::Manager);
+                if f.code == Code::UnknownManager {
+                    f.message = unknown_message(value);
+                }
+                let filled = std::mem::replace(f, Finding::error(f.code, 0, 0, None));
+                *f = filled.value(value);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The message of `unknown_manager` for `value`, a name no user of the
 /// tenant and no row of the file has.
 fn unknown_message(value: &str) -> String {
@@ -132,17 +179,11 @@ pub fn user_name(value: &str, tenant: &TenantView) -> String {
 /// No row (records are numbered from 1).
 const NONE: u64 = 0;
 
-/// A row whose manager is to be found in the file: its record, and where
-/// its value as written is in `Index::texts` (block, start, end), for the
-/// message of a late finding.
-type Pending = (u64, (u32, u32, u32));
-
 /// What the reporting thread keeps about every row, for the checks that
 /// need the whole file: the manager graph as it is learnt (9 bytes a row,
-/// and the row's line, which the name index keeps), and 24 more for a row
-/// whose manager is to be found in the file, plus its value's text; a
-/// manager not found by the end of the row's block (a later row, mostly)
-/// keeps its key until the end (24 more).
+/// and the row's line, which the name index keeps); a manager not found by
+/// the end of the row's block (a later row, mostly) keeps its key until
+/// the end (24 bytes more).
 #[derive(Debug)]
 pub struct Index {
     /// The line of each record (record `r` at `r - 1`); given to
@@ -153,11 +194,12 @@ pub struct Index {
     next: Vec<u64>,
     /// Each record's errors of its own, and then the walk's marks.
     marks: Vec<Mark>,
-    pending: Vec<Pending>,
-    /// (record, key) of each manager not found yet.
-    unresolved: Vec<(u64, UpnKey)>,
-    /// The Manager values of the pending rows, a string a piece.
-    texts: Vec<String>,
+    /// Rows whose manager is to be found in the file.
+    managers: u64,
+    /// The record and the manager's key of each row whose manager was not
+    /// found by the end of its block.
+    unresolved: Vec<u64>,
+    unresolved_keys: Vec<UpnKey>,
 }
 
 impl Default for Index {
@@ -167,14 +209,15 @@ impl Default for Index {
             lines: Vec::new(),
             next: vec![NONE],
             marks: vec![Mark::of(Why::Valid)],
-            pending: Vec::new(),
+            managers: 0,
             unresolved: Vec::new(),
-            texts: Vec::new(),
+            unresolved_keys: Vec::new(),
         }
     }
 }
 
-/// The findings resolution adds to one row.
+/// The findings resolution adds to one row. The finding has no value yet
+/// (see [`fill_values`]).
 #[derive(Debug)]
 pub struct Late {
     pub record: u64,
@@ -198,8 +241,6 @@ pub struct Resolved {
 /// small as they were).
 #[derive(Debug, Default)]
 pub struct PieceManagers {
-    /// Their Manager values, one after another.
-    text: String,
     pub rows: Vec<PieceManager>,
 }
 
@@ -209,8 +250,6 @@ pub struct PieceManager {
     /// The row's place in its piece.
     pub row: u32,
     pub key: UpnKey,
-    /// Where its value is in the piece's text.
-    text: (u32, u32),
     /// The manager's record once the name index has it (0 until then).
     pub found: u64,
 }
@@ -221,20 +260,15 @@ impl PieceManagers {
     /// time would copy them several times over.
     pub fn with_capacity(rows: usize) -> PieceManagers {
         PieceManagers {
-            text: String::new(),
             rows: Vec::with_capacity(rows),
         }
     }
 
-    /// Keeps the manager of the piece's row `row`: its key and its value.
-    pub fn keep(&mut self, row: u32, key: UpnKey, value: &str) {
-        let start = self.text.len();
-        self.text.push_str(value);
-        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    /// Keeps the manager of the piece's row `row`.
+    pub fn keep(&mut self, row: u32, key: UpnKey) {
         self.rows.push(PieceManager {
             row,
             key,
-            text: (at(start), at(self.text.len())),
             found: NONE,
         });
     }
@@ -250,34 +284,21 @@ impl Index {
         record_base: u64,
         rows: impl Iterator<Item = bool>,
     ) {
-        let block = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
-        self.texts.push(piece.text);
-        let mut managers = piece.rows.into_iter().peekable();
-        for (r, bad) in rows.enumerate() {
-            let record = record_base + r as u64 + 1;
-            let manager = managers.next_if(|m| m.row as usize == r);
-            self.row(record, bad, manager, block);
+        debug_assert_eq!(record_base + 1, self.next.len() as u64);
+        let (own, valid) = (Mark::of(Why::Own).with_own_errors(), Mark::of(Why::Valid));
+        self.marks
+            .extend(rows.map(|bad| if bad { own } else { valid }));
+        let first = self.next.len();
+        self.next.resize(self.marks.len(), NONE);
+        self.managers += piece.rows.len() as u64;
+        for m in piece.rows {
+            let record = first + m.row as usize;
+            self.next[record] = m.found;
+            if m.found == NONE {
+                self.unresolved.push(record as u64);
+                self.unresolved_keys.push(m.key);
+            }
         }
-    }
-
-    /// Records the next row, in file order: whether it has errors, and its
-    /// manager to find in the file, whose value is in the texts of piece
-    /// `block`.
-    fn row(&mut self, record: u64, bad: bool, manager: Option<PieceManager>, block: u32) {
-        debug_assert_eq!(record, self.next.len() as u64);
-        self.marks.push(match bad {
-            true => Mark::of(Why::Own).with_own_errors(),
-            false => Mark::of(Why::Valid),
-        });
-        let Some(m) = manager else {
-            self.next.push(NONE);
-            return;
-        };
-        self.next.push(m.found);
-        if m.found == NONE {
-            self.unresolved.push((record, m.key));
-        }
-        self.pending.push((record, (block, m.text.0, m.text.1)));
     }
 
     /// The line of `record`.
@@ -291,16 +312,8 @@ impl Index {
     /// The keys still to look up once the whole file is read: the key of
     /// each pending row whose manager was not found by the end of
     /// its block, in file order.
-    pub fn wanted(&self) -> impl Iterator<Item = UpnKey> + '_ {
-        self.unresolved.iter().map(|&(_, key)| key)
-    }
-
-    fn text(&self, p: &Pending) -> &str {
-        let (block, start, end) = p.1;
-        self.texts
-            .get(block as usize)
-            .and_then(|t| t.get(start as usize..end as usize))
-            .unwrap_or("")
+    pub fn wanted(&self) -> &[UpnKey] {
+        &self.unresolved_keys
     }
 
     /// The late findings and (with `keep`) the valid in-file managers.
@@ -309,12 +322,12 @@ impl Index {
     /// record that holds the name first (0 when no row has it).
     pub fn resolve(mut self, lines: Vec<u64>, found: &[u64], keep: bool) -> Resolved {
         // A Manager column without a manager to find in the file.
-        if self.pending.is_empty() {
+        if self.managers == 0 {
             return Resolved::default();
         }
         self.lines = lines;
         let mut late: Vec<(u64, Kind)> = Vec::new();
-        for (&(r, _), &m) in self.unresolved.iter().zip(found) {
+        for (&r, &m) in self.unresolved.iter().zip(found) {
             match m {
                 NONE => {
                     late.push((r, Kind::Unknown));
@@ -329,10 +342,9 @@ impl Index {
 
         let mut in_file = Vec::new();
         if keep {
-            for &(r, _) in &self.pending {
-                let m = self.next[r as usize];
-                if m != NONE && self.marks[r as usize].why() == Why::Valid {
-                    in_file.push((r, m));
+            for (r, &m) in self.next.iter().enumerate() {
+                if m != NONE && self.marks[r].why() == Why::Valid {
+                    in_file.push((r as u64, m));
                 }
             }
         }
@@ -341,20 +353,14 @@ impl Index {
             .map(|&(r, _)| r)
             .filter(|&r| !self.marks[r as usize].has_own_errors())
             .collect();
-        let mut pending = self.pending.iter().peekable();
         let mut findings = Vec::with_capacity(late.len());
         for (record, kind) in late {
-            // Every late finding is about a pending row.
-            while pending.next_if(|p| p.0 < record).is_some() {}
-            let value = pending
-                .peek()
-                .filter(|p| p.0 == record)
-                .map_or("", |p| self.text(p));
             let line = self.line(record);
             let at = Finding::error(kind.code(), line, record, Some(Column::Manager));
             let manager = self.next[record as usize];
             let message = match kind {
-                Kind::Unknown => unknown_message(value),
+                // Made once the value is known (fill_values).
+                Kind::Unknown => String::new(),
                 Kind::Cycle(c, at) => cycle_message(&cycles[c], at, &self.lines),
                 Kind::Chain => {
                     let m_line = self.line(manager);
@@ -377,7 +383,7 @@ impl Index {
             };
             findings.push(Late {
                 record,
-                finding: at.message(message).value(value),
+                finding: at.message(message),
             });
         }
         Resolved {
@@ -565,7 +571,7 @@ mod tests {
         let mut piece = PieceManagers::default();
         let mut found = Vec::new();
         for &(r, m) in managers {
-            piece.keep(r as u32 - 1, UpnKey::of(&format!("m{r}")), "");
+            piece.keep(r as u32 - 1, UpnKey::of(&format!("m{r}")));
             // Managers before their row are found as the rows go by; the
             // others at the end.
             match m != NONE && m < r {

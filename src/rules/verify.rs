@@ -357,7 +357,7 @@ fn check_row(
         _ => None,
     };
     if let Manager::InFile(k) = manager {
-        managers.keep(at, k, row.get(Column::Manager));
+        managers.keep(at, k);
     }
     CheckedRow {
         line: rec.line,
@@ -434,6 +434,7 @@ fn run_with(
         .position(Column::Manager)
         .map(|_| managers::Index::default());
     let mut repeats = Repeats::new(managers.is_some());
+    let again = input.again();
 
     // The reader stays at most one block ahead of the thread that counts
     // and writes, so memory holds about three blocks whatever the size of
@@ -507,6 +508,11 @@ fn run_with(
         let resolved = index.resolve(lines, &found, keep_users);
         late_findings = resolved.findings.len() as u64;
         add_late_findings(&mut log, file_level, resolved, &mut users);
+        // Their values, from a second reading: only a file with such
+        // findings is read twice.
+        if late_findings > 0 {
+            managers::fill_values(&mut again.open()?, &mut log.findings[file_level..])?;
+        }
     }
     // Once each, in the order of the columns.
     unnamed_first.sort_unstable();
@@ -661,18 +667,8 @@ impl Repeats {
     fn check(&mut self, pieces: &[Piece], rows: &mut [CheckedPiece], header: &HeaderMap) {
         // (piece, row, key, line or record) of each name, by shard, in
         // file order; on the way, the rows' numbers move on from their
-        // piece's start to the file's. And (piece, row, key) of each
-        // manager to find in the file: the names of this block and the
-        // ones before it are in the shards once the block's are added, so
-        // most managers are found here, while the next block is read.
+        // piece's start to the file's.
         let mut by_shard: Vec<Vec<(usize, usize, UpnKey, u64)>> = vec![Vec::new(); SHARDS];
-        // Each shard's share of the block's managers, with some room.
-        let managers: usize = rows.iter().map(|r| r.managers.rows.len()).sum();
-        let share = managers / SHARDS + managers / (4 * SHARDS) + 4;
-        let mut wanted: Vec<Vec<(usize, usize, UpnKey)>> = match managers {
-            0 => vec![Vec::new(); SHARDS],
-            _ => (0..SHARDS).map(|_| Vec::with_capacity(share)).collect(),
-        };
         for (p, (piece, rows)) in pieces.iter().zip(rows.iter_mut()).enumerate() {
             let (lines, records) = (piece.line_base(), piece.record_base());
             for (r, c) in rows.rows.iter_mut().enumerate() {
@@ -688,36 +684,31 @@ impl Repeats {
                     by_shard[key.shard(SHARDS)].push((p, r, key, at));
                 }
             }
-            for (i, m) in rows.managers.rows.iter().enumerate() {
-                wanted[m.key.shard(SHARDS)].push((p, i, m.key));
-            }
         }
-        // (piece, row, first line or record) of every repeat, and (piece,
-        // manager, record) of every manager found.
-        let answers: Vec<(Vec<Found>, Vec<Found>)> = self
+        // (piece, row, first line or record) of every repeat.
+        let mut repeats: Vec<Found> = self
             .shards
             .par_iter_mut()
-            .zip(by_shard.into_par_iter().zip(wanted))
-            .map(|(index, (names, managers))| {
-                let repeats = names
+            .zip(by_shard)
+            .flat_map_iter(|(index, names)| {
+                names
                     .into_iter()
                     .filter_map(|(p, r, key, at)| {
                         index.first_seen(key, at).map(|first| (p, r, first))
                     })
-                    .collect();
-                let found = managers
-                    .into_iter()
-                    .filter_map(|(p, r, key)| index.get(key).map(|m| (p, r, m)))
-                    .collect();
-                (repeats, found)
+                    .collect::<Vec<_>>()
             })
             .collect();
-        let mut repeats = Vec::new();
-        for (some, found) in answers {
-            repeats.extend(some);
-            for (p, i, m) in found {
-                rows[p].managers.rows[i].found = m;
-            }
+        // The names of this block and the ones before it are in the shards
+        // now: most managers are found here, while the next block is read
+        // (the others once the whole file is).
+        if rows.iter().any(|r| !r.managers.rows.is_empty()) {
+            let shards = &self.shards;
+            rows.par_iter_mut().for_each(|piece| {
+                for m in &mut piece.managers.rows {
+                    m.found = shards[m.key.shard(SHARDS)].get(m.key).unwrap_or(0);
+                }
+            });
         }
         repeats.sort_unstable();
         let mut repeats = repeats.into_iter().peekable();
@@ -746,29 +737,12 @@ impl Repeats {
     }
 
     /// The first record of each name of `wanted`, in its order (0 for a
-    /// name no row has): looked up on all cores, a shard each.
-    fn find_all(&self, wanted: impl Iterator<Item = UpnKey>) -> Vec<u64> {
-        let mut by_shard: Vec<Vec<(usize, UpnKey)>> = vec![Vec::new(); SHARDS];
-        let mut n = 0;
-        for (i, key) in wanted.enumerate() {
-            by_shard[key.shard(SHARDS)].push((i, key));
-            n = i + 1;
-        }
-        let answers: Vec<Vec<(usize, u64)>> = self
-            .shards
+    /// name no row has), looked up on all cores.
+    fn find_all(&self, wanted: &[UpnKey]) -> Vec<u64> {
+        wanted
             .par_iter()
-            .zip(by_shard)
-            .map(|(index, keys)| {
-                keys.into_iter()
-                    .map(|(i, key)| (i, index.get(key).unwrap_or(0)))
-                    .collect()
-            })
-            .collect();
-        let mut found = vec![0; n];
-        for (i, record) in answers.into_iter().flatten() {
-            found[i] = record;
-        }
-        found
+            .map(|&key| self.shards[key.shard(SHARDS)].get(key).unwrap_or(0))
+            .collect()
     }
 }
 
