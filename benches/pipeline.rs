@@ -2,7 +2,10 @@
 //! the floors they are judged against, measured in the same run:
 //!
 //! - `verify` of 100k and 1M rows (wall time, rows/s, peak RSS) against the
-//!   parse floor (a bare `csv` `ByteRecord` pass over the same file);
+//!   parse floor (a bare `csv` `ByteRecord` pass over the same file), and
+//!   of the same million rows with a Manager column, each row's manager
+//!   another row's user name (before or after it), against the file
+//!   without the column;
 //! - `commit` of 10k rows at the default argon2id cost against the hashing
 //!   floor (the same number of hashes on all cores, hashed before and after
 //!   the commit);
@@ -11,6 +14,9 @@
 //!
 //! Run with `cargo bench --bench pipeline` (add `-- --quick` to skip the
 //! million-row parts, `-- --verify-only` to stop after the verify rows).
+//! The plain files have the 18-column header of earlier versions (the same
+//! bytes every earlier measurement used); the file with managers has the
+//! template's 20.
 //! Besides the plain generated files, verify runs on a million rows shaped
 //! like administrators' real exports (CJK names, quoted nicknames with
 //! doubled quotes, commas in quoted cells, 1 % invalid) with its JSON log
@@ -86,12 +92,16 @@ fn run(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Measured {
 }
 
 fn generate(path: &Path, rows: usize, invalid_per_mille: u32) {
-    generate_profile(path, rows, invalid_per_mille, generate::Profile::Plain);
+    let shape = generate::Shape {
+        profile: generate::Profile::Plain,
+        columns: generate::Columns::Earlier,
+    };
+    generate_shaped(path, rows, invalid_per_mille, shape);
 }
 
-fn generate_profile(path: &Path, rows: usize, invalid_per_mille: u32, profile: generate::Profile) {
+fn generate_shaped(path: &Path, rows: usize, invalid_per_mille: u32, shape: generate::Shape) {
     let mut out = BufWriter::new(File::create(path).expect("create"));
-    generate::write_profile(&mut out, rows, invalid_per_mille, 1, profile).expect("generate");
+    generate::write_shaped(&mut out, rows, invalid_per_mille, 1, shape).expect("generate");
     // Written back to disk before anything is timed: the kernel's
     // writeback of a fresh 168 MB file otherwise runs during the first
     // measurements and takes a good part of a core.
@@ -246,20 +256,29 @@ fn main() {
     } else {
         &[100_000, 1_000_000]
     };
-    let mut cases: Vec<(usize, generate::Profile, u32)> = sizes
-        .iter()
-        .map(|&rows| (rows, generate::Profile::Plain, 5))
-        .collect();
+    let shape = |profile, columns| generate::Shape { profile, columns };
+    let plain = shape(generate::Profile::Plain, generate::Columns::Earlier);
+    let mut cases: Vec<(usize, generate::Shape, u32)> =
+        sizes.iter().map(|&rows| (rows, plain, 5)).collect();
     if !quick {
+        // The same rows with each one's Manager another row's user name.
+        let managers = shape(generate::Profile::Plain, generate::Columns::Managers);
+        cases.push((1_000_000, managers, 5));
         // Shaped like admins' real exports, 1 % invalid, with the JSON log
         // written: what verify costs on the files people have.
-        cases.push((1_000_000, generate::Profile::Admins, 10));
+        let admins = shape(generate::Profile::Admins, generate::Columns::Earlier);
+        cases.push((1_000_000, admins, 10));
     }
-    for (rows, profile, invalid) in cases {
-        let admins = profile == generate::Profile::Admins;
-        let name = if admins { "admins" } else { "verify" };
+    for (rows, shape, invalid) in cases {
+        let admins = shape.profile == generate::Profile::Admins;
+        let with_managers = shape.columns == generate::Columns::Managers;
+        let name = match (admins, with_managers) {
+            (true, _) => "admins",
+            (_, true) => "managers",
+            _ => "verify",
+        };
         let path = f(&format!("{name}-{rows}.csv"));
-        generate_profile(&path, rows, invalid, profile);
+        generate_shaped(&path, rows, invalid, shape);
         let mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
         // Medians of three runs each: a shared two-core machine varies by
         // 10-20 % from run to run.
@@ -274,13 +293,26 @@ fn main() {
         if admins {
             args.extend(["--log", &log]);
         }
-        let m = median_of(3, || run(&db, &args, &[]));
-        let label = match admins {
-            true => format!(
+        // The file with managers against the same rows without the column,
+        // their runs taken in turn (this machine drifts by 10-20 %).
+        let plain = f(&format!("verify-{rows}.csv"))
+            .to_string_lossy()
+            .into_owned();
+        let plain_args = ["verify", plain.as_str(), "--tenant", "contoso"];
+        let mut without: Vec<Measured> = Vec::new();
+        let m = median_of(3, || {
+            if with_managers {
+                without.push(run(&db, &plain_args, &[]));
+            }
+            run(&db, &args, &[])
+        });
+        let label = match (admins, with_managers) {
+            (true, _) => format!(
                 "verify {rows} admins' rows ({mb:.0} MB) +log, exit {}",
                 m.code
             ),
-            false => format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code),
+            (_, true) => format!("verify {rows} rows + Manager ({mb:.0} MB), exit {}", m.code),
+            _ => format!("verify {rows} rows ({mb:.0} MB), exit {}", m.code),
         };
         against_floor(&label, &m, rows, "r/s", floor);
         let label = format!("  parse floor (csv ByteRecord, {n} records)");
@@ -289,6 +321,18 @@ fn main() {
             secs(floor),
             n as f64 / secs(floor)
         );
+        if with_managers {
+            without.sort_by_key(|m| m.wall);
+            let without = without.swap_remove(1);
+            println!(
+                "{:<44} {:>10.3} {:>10.0} r/s {:>9} MiB   with managers: {:.2}x",
+                "  the same rows without a Manager column",
+                secs(without.wall),
+                rows as f64 / secs(without.wall),
+                without.max_rss_kib / 1024,
+                secs(m.wall) / secs(without.wall)
+            );
+        }
     }
     if verify_only {
         return;

@@ -6,8 +6,11 @@
 //! ```
 //!
 //! Arguments: PATH ROWS [INVALID_PER_MILLE (default 5)] [SEED (default 1)]
-//! [--admins]: with `--admins`, rows shaped like administrators' real
-//! exports (CJK names, quoted nicknames, commas in quoted cells).
+//! [--admins] [--earlier | --managers]: with `--admins`, rows shaped like
+//! administrators' real exports (CJK names, quoted nicknames, commas in
+//! quoted cells); with `--earlier`, the 18-column header of earlier
+//! versions; with `--managers`, every row's Manager another row's user
+//! name, before or after it.
 
 #[path = "../benches/support/generate.rs"]
 mod generate;
@@ -25,7 +28,18 @@ fn main() -> ExitCode {
         }
         None => generate::Profile::Plain,
     };
-    let usage = "usage: generate PATH ROWS [INVALID_PER_MILLE] [SEED] [--admins]";
+    let mut columns = generate::Columns::Template;
+    for (flag, c) in [
+        ("--earlier", generate::Columns::Earlier),
+        ("--managers", generate::Columns::Managers),
+    ] {
+        if let Some(i) = args.iter().position(|a| a == flag) {
+            args.remove(i);
+            columns = c;
+        }
+    }
+    let usage =
+        "usage: generate PATH ROWS [INVALID_PER_MILLE] [SEED] [--admins] [--earlier | --managers]";
     let (Some(path), Some(rows)) = (args.first(), args.get(1).and_then(|r| r.parse().ok())) else {
         eprintln!("{usage}");
         return ExitCode::from(2);
@@ -48,12 +62,14 @@ fn main() -> ExitCode {
     };
     let written = File::create(path).and_then(|f| {
         let mut out = BufWriter::with_capacity(1 << 20, f);
-        generate::write_profile(&mut out, rows, invalid, seed, profile)
+        let shape = generate::Shape { profile, columns };
+        generate::write_shaped(&mut out, rows, invalid, seed, shape)
     });
     match written {
         Ok(()) => {
             eprintln!(
-                "wrote {rows} rows to {path} ({invalid} per mille invalid, seed {seed}, {profile:?})"
+                "wrote {rows} rows to {path} ({invalid} per mille invalid, seed {seed}, {profile:?}, \
+                 {columns:?})"
             );
             ExitCode::SUCCESS
         }

@@ -72,6 +72,13 @@ codes! {
     Encoding => "encoding",
     InsufficientSeats => "insufficient_seats",
     NoWelcomeAddress => "no_welcome_address",
+    UnknownGroup => "unknown_group",
+    TooManyGroups => "too_many_groups",
+    UnknownManager => "unknown_manager",
+    SelfManager => "self_manager",
+    ManagerCycle => "manager_cycle",
+    InvalidManagerRow => "invalid_manager_row",
+    PasswordHashed => "password_hashed",
 }
 
 impl Serialize for Code {

@@ -65,7 +65,7 @@ fn commits_the_sample_with_licences_and_a_private_results_file() {
 fn a_file_with_errors_changes_nothing() {
     let w = Work::with_seats(10);
     let mut csv = users_csv("a", 5);
-    csv.push_str("bad name,,,Bad,,,,,,,,,,,,,,\r\n");
+    csv.push_str("bad name,,,Bad,,,,,,,,,,,,,,,,\r\n");
     w.write("in.csv", csv);
     let before = w.dump();
     let run = w.run(&[
@@ -91,8 +91,8 @@ fn a_file_with_errors_changes_nothing() {
 fn skip_invalid_commits_the_valid_rows_and_the_fixed_rest_later() {
     let w = Work::with_seats(20);
     let mut csv = users_csv("s", 4);
-    csv.push_str("bad name,,,Bad Name,,,,,,,,,,,,,,\r\n");
-    csv.push_str("fine.alias,,,,,,,,,,,,,,,,,\r\n");
+    csv.push_str("bad name,,,Bad Name,,,,,,,,,,,,,,,,\r\n");
+    csv.push_str("fine.alias,,,,,,,,,,,,,,,,,,,\r\n");
     w.write("in.csv", csv);
     let run = w.run(&[
         "commit",
@@ -231,7 +231,7 @@ fn committing_the_same_file_again_reports_every_user() {
 fn passwords_appear_in_the_results_file_only() {
     let w = Work::with_seats(10);
     let mut csv = users_csv("p", 3);
-    csv.push_str("given.pw,,,Given Password,,,,,,,,,,,,,,Zq8!unique-pw-1\r\n");
+    csv.push_str("given.pw,,,Given Password,,,,,,,,,,,,,,Zq8!unique-pw-1,,\r\n");
     w.write("in.csv", csv);
     let run = w
         .run(&[
@@ -316,9 +316,9 @@ fn racing_commits_never_duplicate_a_user() {
     // Different files that share one user name; a noticeable hashing cost
     // keeps both past verification before either commits.
     let mut a = users_csv("x", 10);
-    a.push_str("shared.name,,,Shared A,,,,,,,,,,,,,,\r\n");
+    a.push_str("shared.name,,,Shared A,,,,,,,,,,,,,,,,\r\n");
     let mut b = users_csv("y", 10);
-    b.push_str("Shared.Name,,,Shared B,,,,,,,,,,,,,,\r\n");
+    b.push_str("Shared.Name,,,Shared B,,,,,,,,,,,,,,,,\r\n");
     w.write("a.csv", a);
     w.write("b.csv", b);
     let pa = spawn_commit(&w, "a.csv", "m=8192,t=2,p=1");

@@ -171,20 +171,33 @@ fn commit_licensed(w: &Work) {
     .expect(0);
 }
 
+/// The audit entries of the test tenant's set-up: tenant.add, two
+/// domain.add, license.add and the sample's three group.add.
+const SET_UP: usize = 7;
+
 #[test]
 fn one_entry_per_user_changed_and_one_per_batch() {
     let w = Work::with_seats(10);
-    // The tenant's own set-up: tenant.add, two domain.add, license.add.
+    // The tenant's own set-up: tenant.add, two domain.add, license.add,
+    // the sample's three groups.
     assert_eq!(
         actions(&audit(&w, &["--tenant", TENANT])),
-        ["license.add", "domain.add", "domain.add", "tenant.add"]
+        [
+            "group.add",
+            "group.add",
+            "group.add",
+            "license.add",
+            "domain.add",
+            "domain.add",
+            "tenant.add"
+        ]
     );
     commit_licensed(&w);
     run(&w, &["users", "delete", "--tenant", TENANT, "adele.vance"]).expect(0);
     run(&w, &["users", "restore", "--tenant", TENANT, "adele.vance"]).expect(0);
 
     let all = audit(&w, &["--tenant", TENANT]);
-    assert_eq!(all.len(), 4 + 6 + 1 + 1 + 1, "{all:#?}");
+    assert_eq!(all.len(), SET_UP + 6 + 1 + 1 + 1, "{all:#?}");
     assert_eq!(count(&all, "user.create"), 6);
     assert_eq!(count(&all, "batch.commit"), 1);
     assert_eq!(count(&all, "user.delete"), 1);
@@ -249,7 +262,7 @@ fn refused_commands_write_no_entry() {
     // An unknown user: exit 1, nothing written.
     run(&w, &["users", "delete", "--tenant", TENANT, "nobody"]).expect(1);
     assert_eq!(w.dump(), before);
-    assert_eq!(audit(&w, &[]).len(), 4);
+    assert_eq!(audit(&w, &[]).len(), SET_UP);
 }
 
 #[test]
@@ -279,7 +292,7 @@ fn since_leaves_out_older_entries() {
 
     let since = |value: &str| actions(&audit(&w, &["--tenant", TENANT, "--since", value])).len();
     // The set-up ran at the real time, years before T1.
-    assert_eq!(since("2000-01-01"), 4 + 7 + 1);
+    assert_eq!(since("2000-01-01"), SET_UP + 7 + 1);
     // At T1 itself (inclusive), in UTC or with an offset: the batch and the delete.
     assert_eq!(since("2030-03-17T17:46:40Z"), 7 + 1);
     assert_eq!(since("2030-03-17T18:46:40+01:00"), 7 + 1);
@@ -337,7 +350,7 @@ fn the_actor_is_the_login_name_of_the_real_user() {
     commit_licensed(&w);
     let me = login_name();
     let all = audit(&w, &[]);
-    assert_eq!(all.len(), 4 + 7);
+    assert_eq!(all.len(), SET_UP + 7);
     assert!(
         all.iter().all(|e| e["actor"] == me.as_str()),
         "{me}: {all:#?}"
@@ -872,14 +885,14 @@ fn tenant_show_has_domains_seats_and_user_counts() {
 fn audit_pages_text_and_formula_safe_csv() {
     let w = Work::with_seats(10);
     commit_licensed(&w);
-    // 11 entries, 4 a page.
-    let p = page(&w, &["audit", "list", "--per-page", "4", "--page", "3"]);
+    // 14 entries, 4 a page.
+    let p = page(&w, &["audit", "list", "--per-page", "4", "--page", "4"]);
     assert_eq!(
         (&p["total"], &p["page"], &p["pages"]),
-        (&Value::from(11), &Value::from(3), &Value::from(3))
+        (&Value::from(14), &Value::from(4), &Value::from(4))
     );
-    assert_eq!(p["items"].as_array().unwrap().len(), 3);
-    assert_eq!(p["items"][2]["action"], "tenant.add");
+    assert_eq!(p["items"].as_array().unwrap().len(), 2);
+    assert_eq!(p["items"][1]["action"], "tenant.add");
     let past = page(&w, &["audit", "list", "--page", "9"]);
     assert_eq!(
         (&past["page"], &past["pages"]),
@@ -896,7 +909,7 @@ fn audit_pages_text_and_formula_safe_csv() {
     let lines: Vec<&str> = text.stdout.lines().collect();
     assert!(lines[0].starts_with("Time "), "{}", text.stdout);
     assert!(lines[1].contains(" UTC  contoso  ") && lines[1].contains("batch.commit"));
-    assert_eq!(*lines.last().unwrap(), "page 1 of 3 (11 entries)");
+    assert_eq!(*lines.last().unwrap(), "page 1 of 4 (14 entries)");
 
     let csv_out = run(
         &w,
@@ -911,7 +924,7 @@ fn audit_pages_text_and_formula_safe_csv() {
         ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 11);
+    assert_eq!(rows.len(), 14);
     assert_rfc3339(&Value::from(&rows[0][1]));
     // license.add's detail starts with "+": a spreadsheet would run it.
     let add = rows.iter().find(|r| &r[4] == "license.add").unwrap();
@@ -968,5 +981,5 @@ fn the_users_commands_after_the_batch_write_one_entry_per_user_changed() {
     let alex = audit(&w, &["--tenant", TENANT, "--user", "alex.wilber"]);
     assert_eq!(alex.len(), 6, "{alex:#?}");
     let all = audit(&w, &["--tenant", TENANT]);
-    assert_eq!(all.len(), 4 + 7 + 2 * 5 + 1);
+    assert_eq!(all.len(), SET_UP + 7 + 2 * 5 + 1);
 }

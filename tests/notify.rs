@@ -398,7 +398,7 @@ fn without_smtp_messages_are_private_eml_files_beside_the_store() {
 fn line_breaks_in_a_display_name_never_reach_a_header() {
     let w = Work::with_seats(10);
     let mut csv = users_csv("h", 1);
-    csv.push_str("evil,,,\"Evil\r\nBcc: victim@example.com\",,,,,,,evil@example.com,,,,,,,\r\n");
+    csv.push_str("evil,,,\"Evil\r\nBcc: victim@example.com\",,,,,,,evil@example.com,,,,,,,,,\r\n");
     w.write("in.csv", csv);
     let run = w.run(&[
         "commit",

@@ -288,7 +288,7 @@ fn a_failed_delivery_exits_4_keeps_the_results_and_the_queue() {
 fn names_onboard_picks_never_replace_a_file() {
     let w = Work::with_seats(20);
     let mut csv = users_csv("s", 3);
-    csv.push_str("bad name,,,Bad Name,,,,,,,,,,,,,,\r\n");
+    csv.push_str("bad name,,,Bad Name,,,,,,,,,,,,,,,,\r\n");
     w.write("in.csv", &csv);
     w.write("in-invalid-rows.csv", "an earlier batch's rows to fix");
     let run = w

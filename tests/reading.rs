@@ -335,7 +335,7 @@ fn a_line_break_inside_quotes_is_described_in_words() {
     let w = Work::with_tenant();
     let rows = 70_000;
     let mut csv = crate::util::users_csv("b", rows);
-    csv.push_str("ann.lee,,,\"Ann\r\nLee\",,,,,,,,\"1 Main St\n\nBack door\",,,,,,\r\n");
+    csv.push_str("ann.lee,,,\"Ann\r\nLee\",,,,,,,,\"1 Main St\n\nBack door\",,,,,,,,\r\n");
     let (code, log) = verify(&w, "breaks.csv", csv.as_bytes());
     assert_eq!(code, 1);
     let line = rows as u64 + 2;

@@ -44,10 +44,12 @@ fn users_with_errors_shows_typical_mistakes() {
         got,
         vec![
             (3, Some("User Name"), "invalid_username"),
+            (3, Some("Groups"), "unknown_group"),
             (4, Some("User Name"), "unknown_domain"),
             (5, Some("Display Name"), "required"),
             // `lidia@example` has one label in its domain: no mail reaches it.
             (5, Some("Alternate email address"), "invalid_email"),
+            (5, Some("Manager"), "self_manager"),
             (6, Some("Office Phone"), "invalid_phone"),
             (6, Some("Usage Location"), "invalid_location"),
             (7, Some("User Name"), "duplicate_in_file"),

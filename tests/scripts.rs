@@ -52,6 +52,14 @@ fn every_command_prints_one_json_document_in_success_and_failure() {
         (vec!["domain", "add", "--tenant", TENANT, "not a domain"], 2),
         (vec!["domain", "list", "--tenant", TENANT], 0),
         (
+            vec!["group", "add", "--tenant", TENANT, "All Staff", "Sales"],
+            0,
+        ),
+        (vec!["group", "add", "--tenant", TENANT, "sales"], 2),
+        (vec!["group", "add", "--tenant", TENANT, "Engineering"], 0),
+        (vec!["group", "list", "--tenant", TENANT], 0),
+        (vec!["group", "list", "--tenant", "nobody"], 2),
+        (
             vec!["license", "add", "--tenant", TENANT, "EMS", "--seats", "5"],
             0,
         ),

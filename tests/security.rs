@@ -24,7 +24,7 @@ const SMTP_PASS: &str = "Smtp-S3cret-9931";
 fn input_with_given_password(w: &Work) {
     let mut csv = users_csv("s", 3);
     csv.push_str(&format!(
-        "given.pw,,,Given Password,,,,,,,,,,,,,,{GIVEN}\r\n"
+        "given.pw,,,Given Password,,,,,,,,,,,,,,{GIVEN},,\r\n"
     ));
     w.write("in.csv", csv);
 }
@@ -62,7 +62,7 @@ fn secrets_are_only_where_they_are_meant_to_be_with_smtp() {
         if fmt == "json" {
             // A second batch needs other users.
             let mut csv = users_csv("t", 2);
-            csv.push_str("given.pw2,,,Given Password,,,,,,,,,,,,,,Zq8!given-Pw-4712\r\n");
+            csv.push_str("given.pw2,,,Given Password,,,,,,,,,,,,,,Zq8!given-Pw-4712,,\r\n");
             w.write("in.csv", csv);
         }
         let run = w

@@ -14,6 +14,8 @@ use tempfile::TempDir;
 pub const TENANT: &str = "contoso";
 pub const DEFAULT_DOMAIN: &str = "contoso.onmicrosoft.com";
 pub const SEATS: u64 = 5;
+/// The test tenant's groups: the ones the sample names.
+pub const GROUPS: [&str; 3] = ["All Staff", "Sales", "Engineering"];
 
 /// A fixture file of the repository.
 pub fn fixture(name: &str) -> PathBuf {
@@ -79,7 +81,8 @@ impl Work {
 
     /// A folder whose store has the test tenant: default domain
     /// contoso.onmicrosoft.com (location US), contoso.com managed,
-    /// fabrikam.com federated, ENTERPRISEPACK with 5 seats.
+    /// fabrikam.com federated, ENTERPRISEPACK with 5 seats, and the
+    /// groups of the sample ([`GROUPS`]).
     pub fn with_tenant() -> Work {
         Work::with_seats(SEATS)
     }
@@ -120,6 +123,9 @@ impl Work {
             &seats.to_string(),
         ])
         .expect(0);
+        let mut add = vec!["group", "add", "--tenant", TENANT];
+        add.extend(GROUPS);
+        w.run(&add).expect(0);
         w
     }
 
@@ -373,17 +379,15 @@ pub fn dump(db: &Path) -> String {
     out
 }
 
-/// A CSV of `n` valid users (our template, bare aliases `u<prefix><i>`).
+/// A CSV of `n` valid users (our template, bare aliases `u<prefix><i>`,
+/// no password, groups or manager).
 pub fn users_csv(prefix: &str, n: usize) -> String {
-    let mut s = String::from(
-        "User Name,First Name,Last Name,Display Name,Job Title,Department,Office Number,Office Phone,\
-         Mobile Phone,Fax,Alternate email address,Address,City,State or Province,ZIP or Postal Code,\
-         Country or Region,Usage Location,Password\r\n",
-    );
+    let mut s = onboard::columns::template_header();
+    s.push_str("\r\n");
     for i in 0..n {
         s.push_str(&format!(
             "u{prefix}{i},First{i},Last{i},User {prefix} {i},Engineer,R&D,B{i},+1 425 555 {:04},,,,1 Main St,\
-             Redmond,WA,98052,United States,US,\r\n",
+             Redmond,WA,98052,United States,US,,,\r\n",
             i % 10_000
         ));
     }

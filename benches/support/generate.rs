@@ -1,8 +1,9 @@
 //! Deterministic users files for benches and tests: realistic rows of the
-//! 18-column template (UTF-8 with BOM, CRLF, header), and on request a share
-//! of rows with the mistakes people make.
+//! template (UTF-8 with BOM, CRLF, header), and on request a share of rows
+//! with the mistakes people make, and managers.
 //!
-//! Only `std`: include it with
+//! Only `std` and the header from `onboard::columns` (the one place that
+//! spells the template): include it with
 //! `#[path = "../benches/support/generate.rs"] mod generate;` from tests,
 //! benches or examples. The same seed always gives the same bytes (a
 //! SplitMix64 generator, no `rand`).
@@ -11,10 +12,15 @@
 
 use std::io::{self, Write};
 
-/// The template header (SPEC §3).
-pub const HEADER: &str = "User Name,First Name,Last Name,Display Name,Job Title,Department,\
-Office Number,Office Phone,Mobile Phone,Fax,Alternate email address,Address,City,\
-State or Province,ZIP or Postal Code,Country or Region,Usage Location,Password";
+/// The template's header (SPEC §3): 20 columns.
+pub fn header() -> String {
+    onboard::columns::template_header()
+}
+
+/// The header of earlier versions: 18 columns, without Groups and Manager.
+pub fn earlier_header() -> String {
+    onboard::columns::header_of(onboard::columns::TEMPLATE_18)
+}
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, good enough for data.
 pub struct Rng(u64);
@@ -148,6 +154,31 @@ pub enum Profile {
     Admins,
 }
 
+/// Which header the rows are written under, and what goes in Manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// The template of earlier versions (18 columns, no Groups or
+    /// Manager): with [`Profile::Plain`], the bytes every earlier
+    /// measurement used.
+    Earlier,
+    /// The template (20 columns), Groups and Manager empty.
+    Template,
+    /// The template with every row's Manager the user name of another row,
+    /// as often after it as before it: the valid rows form a tree (eight
+    /// reports a manager, in a random order of the rows, so no cycle), and
+    /// each invalid row reports to a valid one. No row is invalid for its
+    /// manager, so the file has the same findings as with
+    /// [`Columns::Template`].
+    Managers,
+}
+
+/// What the rows look like and which columns they have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub profile: Profile,
+    pub columns: Columns,
+}
+
 /// The mistakes an invalid row can have; each gives at least one error.
 const MISTAKES: u64 = 9;
 
@@ -165,8 +196,8 @@ pub fn write_users(
     write_profile(out, rows, invalid_per_mille, seed, Profile::Plain)
 }
 
-/// [`write_users`] with rows shaped by `profile`. [`Profile::Plain`] gives
-/// the same bytes as ever for the same seed.
+/// [`write_users`] with rows shaped by `profile`, under the template's
+/// header.
 pub fn write_profile(
     out: &mut impl Write,
     rows: usize,
@@ -174,12 +205,109 @@ pub fn write_profile(
     seed: u64,
     profile: Profile,
 ) -> io::Result<()> {
-    let admins = profile == Profile::Admins;
-    let mut rng = Rng::new(seed);
+    let shape = Shape {
+        profile,
+        columns: Columns::Template,
+    };
+    write_shaped(out, rows, invalid_per_mille, seed, shape)
+}
+
+/// [`write_users`] with rows and columns shaped by `shape`. With
+/// [`Columns::Earlier`], [`Profile::Plain`] gives the same bytes as ever
+/// for the same seed; the other columns change only the header and the
+/// last two cells of each row.
+pub fn write_shaped(
+    out: &mut impl Write,
+    rows: usize,
+    invalid_per_mille: u32,
+    seed: u64,
+    shape: Shape,
+) -> io::Result<()> {
+    // The user names of all rows are known before the first is written:
+    // a first pass makes the same rows and keeps their names.
+    let mut names = Vec::new();
+    let mut managers = Vec::new();
+    if shape.columns == Columns::Managers {
+        let sink = &mut io::sink();
+        generate_rows(
+            sink,
+            rows,
+            invalid_per_mille,
+            seed,
+            shape,
+            &[],
+            Some(&mut names),
+        )?;
+        managers = managers_of(&names, seed);
+    }
+    let rows_of = Rows {
+        managers: &managers,
+        names: &names,
+    };
+    let header = match shape.columns {
+        Columns::Earlier => earlier_header(),
+        _ => header(),
+    };
     out.write_all(b"\xEF\xBB\xBF")?;
-    out.write_all(HEADER.as_bytes())?;
+    out.write_all(header.as_bytes())?;
     out.write_all(b"\r\n")?;
-    let mut cells: Vec<String> = vec![String::new(); 18];
+    generate_rows(out, rows, invalid_per_mille, seed, shape, &[rows_of], None)?;
+    out.flush()
+}
+
+/// Each row's manager (a row number, `usize::MAX` for none) and the user
+/// names of the valid rows.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    managers: &'a [usize],
+    names: &'a [Option<String>],
+}
+
+/// Each row's manager, as a row number (`usize::MAX` for none): `names`
+/// holds each row's user name if the row is valid. The valid rows, in a
+/// random order, form a tree of eight reports a manager; an invalid row
+/// reports to a random valid one.
+fn managers_of(names: &[Option<String>], seed: u64) -> Vec<usize> {
+    let mut rng = Rng::new(seed ^ 0x6d61_6e61_6765_7273);
+    let mut valid: Vec<usize> = (0..names.len()).filter(|&i| names[i].is_some()).collect();
+    // Fisher-Yates.
+    for k in (1..valid.len()).rev() {
+        let j = rng.below(k as u64 + 1) as usize;
+        valid.swap(k, j);
+    }
+    let mut manager = vec![usize::MAX; names.len()];
+    for (k, &row) in valid.iter().enumerate().skip(1) {
+        manager[row] = valid[(k - 1) / 8];
+    }
+    if !valid.is_empty() {
+        for (row, name) in names.iter().enumerate() {
+            if name.is_none() {
+                manager[row] = valid[rng.below(valid.len() as u64) as usize];
+            }
+        }
+    }
+    manager
+}
+
+/// Writes the rows (not the header). `managers` (empty, or one) gives each
+/// row's manager; `keep` gets each row's user name when the row is valid
+/// (the first pass of [`Columns::Managers`]).
+fn generate_rows(
+    out: &mut impl Write,
+    rows: usize,
+    invalid_per_mille: u32,
+    seed: u64,
+    shape: Shape,
+    managers: &[Rows<'_>],
+    mut keep: Option<&mut Vec<Option<String>>>,
+) -> io::Result<()> {
+    let admins = shape.profile == Profile::Admins;
+    let width = match shape.columns {
+        Columns::Earlier => 18,
+        _ => 20,
+    };
+    let mut rng = Rng::new(seed);
+    let mut cells: Vec<String> = vec![String::new(); width];
     let mut line = String::with_capacity(512);
     let mut previous_alias = String::new();
     for i in 0..rows {
@@ -255,7 +383,8 @@ pub fn write_profile(
             cells[17] = password(&mut rng);
         }
 
-        if rng.chance(invalid_per_mille) {
+        let invalid_row = rng.chance(invalid_per_mille);
+        if invalid_row {
             match rng.below(MISTAKES) {
                 0 => cells[0] = format!("{first_ascii} {last_ascii}{}", i + 1),
                 1 => cells[0] = format!("{alias}@northwind-traders.com"),
@@ -274,6 +403,14 @@ pub fn write_profile(
             }
         }
         // A repeat must name a user name that is in the file as written.
+        if let Some(names) = keep.as_mut() {
+            names.push((cells[0] == alias && !invalid_row).then(|| alias.clone()));
+        }
+        if let Some(m) = managers.first().and_then(|r| r.managers.get(i).copied())
+            && let Some(Some(name)) = managers.first().and_then(|r| r.names.get(m))
+        {
+            cells[19].push_str(name);
+        }
         if cells[0] == alias {
             previous_alias = alias;
         }
@@ -294,7 +431,7 @@ pub fn write_profile(
         line.push_str("\r\n");
         out.write_all(line.as_bytes())?;
     }
-    out.flush()
+    Ok(())
 }
 
 /// `format` with every `#` replaced by a random digit.

@@ -67,6 +67,9 @@ pub enum Command {
     /// A tenant's subscriptions and seats.
     #[command(subcommand)]
     License(LicenseCommand),
+    /// A tenant's groups, which the Groups column of a file names.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Download the CSV template.
     #[command(subcommand)]
     Template(TemplateCommand),
@@ -393,6 +396,31 @@ pub enum DomainCommand {
     List {
         #[command(flatten)]
         tenant: TenantArg,
+        #[command(flatten)]
+        pages: PageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Add groups to a tenant, all or none (names are unique in any case).
+    #[command(
+        after_help = "Example:\n  onboard group add --tenant contoso Sales \"Research & Development\""
+    )]
+    Add {
+        /// The tenant id (`onboard tenant list` shows them).
+        #[arg(long)]
+        tenant: String,
+        /// Group names: 1 to 256 characters, no `;` (it separates names in the Groups column).
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// The tenant's groups with their active members.
+    #[command(after_help = "Example:\n  onboard group list --tenant contoso --format json")]
+    List {
+        /// The tenant id (`onboard tenant list` shows them).
+        #[arg(long)]
+        tenant: String,
         #[command(flatten)]
         pages: PageArgs,
     },

@@ -13,13 +13,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::output::Out;
-use super::{Ctx, commit, domain, license, template, tenant, verify};
+use super::{Ctx, commit, domain, group, license, template, tenant, verify};
 use crate::cli::{
-    BatchArgs, CommitArgs, DomainCommand, LicenseCommand, PageArgs, Role, SignIn, TemplateArgs,
-    TemplateCommand, TenantCommand,
+    BatchArgs, CommitArgs, DomainCommand, GroupCommand, LicenseCommand, PageArgs, Role, SignIn,
+    TemplateArgs, TemplateCommand, TenantCommand,
 };
 use crate::error::{Error, Exit, Result};
 use crate::files::unused_name;
+
+/// The groups the sample template names (samples/users.csv).
+pub const SAMPLE_GROUPS: [&str; 3] = ["All Staff", "Sales", "Engineering"];
 
 /// The file with typical mistakes the demo verifies.
 pub const USERS_WITH_ERRORS: &[u8] = include_bytes!("../../samples/users-with-errors.csv");
@@ -94,10 +97,11 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
 
     step(
         2,
-        "buy two subscriptions",
+        "buy two subscriptions, and make the groups the sample puts people in",
         &[
             "onboard license add --tenant contoso ENTERPRISEPACK --seats 25 --name \"Office 365 E3\"",
             "onboard license add --tenant contoso SPE_E5 --seats 3 --name \"Microsoft 365 E5\"",
+            "onboard group add --tenant contoso \"All Staff\" Sales Engineering",
         ],
     )?;
     license::run(
@@ -116,6 +120,13 @@ pub fn run(ctx: &Ctx, dir: Option<PathBuf>) -> Result<Exit> {
             sku: "SPE_E5".into(),
             seats: 3,
             name: Some("Microsoft 365 E5".into()),
+        },
+    )?;
+    group::run(
+        &ctx,
+        GroupCommand::Add {
+            tenant: "contoso".into(),
+            names: SAMPLE_GROUPS.iter().map(|g| g.to_string()).collect(),
         },
     )?;
 

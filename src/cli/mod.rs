@@ -9,6 +9,7 @@ pub mod batch;
 pub mod commit;
 pub mod demo;
 pub mod domain;
+pub mod group;
 pub mod interrupt;
 pub mod license;
 pub mod outbox;
@@ -127,6 +128,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Tenant(c) => tenant::run(&ctx, c),
         Command::Domain(c) => domain::run(&ctx, c),
+        Command::Group(c) => group::run(&ctx, c),
         Command::License(c) => license::run(&ctx, c),
         Command::Template(c) => template::run(&ctx, c),
         Command::Verify(args) => verify::run(&ctx, &args),

@@ -16,8 +16,11 @@ pub enum HeaderStyle {
     /// Microsoft Entra "Bulk create users" (labels with `[property]`, or a
     /// `version:` line).
     Entra,
-    /// Our template (the Microsoft 365 columns plus Usage Location, Password).
+    /// Our template (the Microsoft 365 columns plus Usage Location,
+    /// Password, Groups, Manager).
     Onboard,
+    /// Google Workspace's user upload CSV (`Email Address [Required]`, ...).
+    Google,
 }
 
 impl HeaderStyle {
@@ -26,6 +29,7 @@ impl HeaderStyle {
             HeaderStyle::Microsoft365 => "microsoft365",
             HeaderStyle::Entra => "entra",
             HeaderStyle::Onboard => "onboard",
+            HeaderStyle::Google => "google",
         }
     }
 }

@@ -116,11 +116,37 @@ pub struct CsvInput {
     ahead: Option<ReadAhead>,
     /// The rest of the block the header came from.
     pending: Option<Block>,
+    /// What it was opened from, to be read again ([`CsvInput::reopen`]).
+    again: Again,
     /// Line breaks before the next unparsed byte.
     line_base: u64,
     /// Records numbered so far.
     records: u64,
     sizes: ReadSizes,
+}
+
+/// What an input was opened from, to open it again.
+#[derive(Clone)]
+pub struct Again {
+    source: Source,
+    sniff: Sniff,
+    sizes: ReadSizes,
+    assumed: bool,
+}
+
+impl Again {
+    /// The input from its start (no progress is shown).
+    pub fn open(&self) -> Result<CsvInput, Error> {
+        let raw = self.source.open()?;
+        CsvInput::open_raw(
+            &self.source,
+            raw,
+            &self.sniff,
+            &Meter::hidden(),
+            self.sizes,
+            self.assumed,
+        )
+    }
 }
 
 /// How much is read at a time and parsed per task. Tests make them tiny so
@@ -232,6 +258,12 @@ impl CsvInput {
                             bytes: rest,
                             last: block.last,
                         }),
+                        again: Again {
+                            source: source.clone(),
+                            sniff: sniff.clone(),
+                            sizes,
+                            assumed,
+                        },
                         line_base: head.breaks,
                         records: 0,
                         sizes,
@@ -246,6 +278,12 @@ impl CsvInput {
                 }
             }
         }
+    }
+
+    /// How to open the same input from its start again, read the same way:
+    /// for a second look at a few records once the whole file is read.
+    pub fn again(&self) -> Again {
+        self.again.clone()
     }
 
     /// The records of the next block, in pieces, in file order; `None` at
@@ -391,8 +429,12 @@ fn read_header(name: &str, block: &Block, decoding: Decoding) -> Result<Option<H
         return Err(unclosed_header(name, open.moved(version_breaks)));
     }
     let cell_refs: Vec<&str> = cells.iter().collect();
-    let (header, notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
+    let (mut header, notices) = HeaderMap::parse(&cell_refs, version_line, header_line)
         .map_err(|p| header_error(name, header_line, p))?;
+    if version_line {
+        let text = String::from_utf8_lossy(&bytes[..skipped]);
+        header.version_line = Some(text.trim_end_matches(['\r', '\n']).to_string());
+    }
     let consumed = skipped + parsed.consumed;
     Ok(Some(Head {
         dialect: Dialect {

@@ -194,6 +194,7 @@ pub fn plan(store: &Store, args: &BatchOptions) -> Result<BatchPlan> {
         view.add_domain(&d.name, d.federated);
     }
     view.existing = store.existing_users(&tenant.id)?;
+    view.groups = store.group_index(&tenant.id)?;
     view.welcome = args.welcome;
     Ok(BatchPlan {
         tenant,
@@ -306,7 +307,7 @@ pub fn verify_file(
     let sniff = sniffed.unwrap_or_else(|| encoding::sniff(&source, keep_users));
     let read_time = sniffing.elapsed();
     // A first attempt on a wrong assumption is dropped with its copy.
-    let (sniff, (outcome, annotated)) = match (sniff, first) {
+    let (sniff, (outcome, mut annotated)) = match (sniff, first) {
         (Err(refused), _) => return Err(refused),
         (Ok(sniff), first) if sniff.encoding == guess && !sniff.is_mixed() => (sniff, first?),
         (Ok(sniff), _) => {
@@ -316,6 +317,15 @@ pub fn verify_file(
         }
     };
     bar.finish();
+    // The Manager checks that need the whole file found something after
+    // the copy's rows were written: the copy is made again from the log.
+    if let Some(a) = annotate.filter(|_| outcome.late_findings > 0) {
+        drop(annotated.take());
+        let bar = progress.meter("annotating", Unit::Bytes, source.size());
+        let mut input = CsvInput::open(&source, &sniff, &bar)?;
+        annotated = Some(annotate_again(&mut input, &outcome.log.findings, a)?);
+        bar.finish();
+    }
     Ok(Verified {
         source,
         sniff,
@@ -353,6 +363,43 @@ fn verify_input(
     })?;
     w.finish()?;
     Ok((outcome, Some(staged)))
+}
+
+/// Writes the annotated copy of `input` with the findings of its log
+/// (`findings`, the rows' in file order), for when they are only all known
+/// once the whole file is read.
+fn annotate_again(input: &mut CsvInput, findings: &[Finding], a: Annotate) -> Result<Staged> {
+    let staged = Staged::create(a.path, a.name, Privacy::Ordinary)?;
+    let shown = a.path.display().to_string();
+    let mut w = AnnotatedWriter::new(
+        staged.handle()?,
+        &shown,
+        &input.header,
+        input.dialect.delimiter,
+    )?;
+    let rows: Vec<&Finding> = findings.iter().filter(|f| f.record > 0).collect();
+    let mut at = 0;
+    let mut own: Vec<Finding> = Vec::new();
+    while let Some(pieces) = input.next_pieces()? {
+        for piece in &pieces {
+            for rec in piece.records() {
+                own.clear();
+                while at < rows.len() && rows[at].record < rec.record {
+                    at += 1;
+                }
+                while at < rows.len() && rows[at].record == rec.record {
+                    own.push(rows[at].clone());
+                    at += 1;
+                }
+                if a.invalid_only && !own.iter().any(Finding::is_error) {
+                    continue;
+                }
+                w.row(&rec, &own)?;
+            }
+        }
+    }
+    w.finish()?;
+    Ok(staged)
 }
 
 /// `insufficient_seats` findings for `needed` users against the plan's

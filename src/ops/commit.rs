@@ -34,9 +34,11 @@ use crate::notify::{self, Credentials, Templates, TenantInfo};
 use crate::password;
 use crate::progress::Progress;
 use crate::results::{self, ResultsFile};
-use crate::rules::{Finding, NewUser, Verification};
+use crate::rules::checked::ManagerRef;
+use crate::rules::verify::Named;
+use crate::rules::{NewUser, Verification};
 use crate::secret::Secret;
-use crate::store::batches::{BatchChanges, BatchRow, UserRow};
+use crate::store::batches::{BatchChanges, BatchRow, ManagerRow, UserRow};
 use crate::store::outbox::QueuedMessage;
 use crate::store::outbox::Scope;
 use crate::store::{Create, Store, Subscription};
@@ -165,8 +167,9 @@ pub struct Outcome {
 pub struct Document<'a> {
     #[serde(flatten)]
     pub report: &'a Report,
+    /// Each with its column as the file names it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<&'a [Finding]>,
+    pub findings: Option<Named<'a>>,
 }
 
 impl Outcome {
@@ -174,7 +177,7 @@ impl Outcome {
         let show = !self.report.committed && !self.report.dry_run;
         Document {
             report: &self.report,
-            findings: show.then_some(&self.log.findings[..]),
+            findings: show.then(|| self.log.named_findings()),
         }
     }
 }
@@ -448,6 +451,23 @@ fn transact(
         messages,
         results,
     } = prepared;
+    let group_keys: Vec<i64> = (0..plan.view.groups.len())
+        .map(|g| plan.view.groups.key(g as u32))
+        .collect();
+    let mut rows = Vec::with_capacity(users.len());
+    for (u, h) in users.iter().zip(hashes) {
+        rows.push(UserRow {
+            user: u,
+            password_hash: h,
+            usage_location: u.usage_location.unwrap_or(plan.usage_location),
+            sign_in_blocked: u.block_sign_in.unwrap_or(plan.sign_in_blocked),
+            force_change_password: u
+                .force_change_password
+                .unwrap_or(plan.force_change_password),
+            manager: manager_row(users, u)?,
+            groups: &u.groups,
+        });
+    }
     let changes = BatchChanges {
         batch: BatchRow {
             id: &batch_id,
@@ -458,19 +478,10 @@ fn transact(
             rows: report.rows,
             skipped: report.skipped,
         },
-        users: users
-            .iter()
-            .zip(hashes)
-            .map(|(u, h)| UserRow {
-                user: u,
-                password_hash: h,
-                usage_location: u.usage_location.unwrap_or(plan.usage_location),
-                sign_in_blocked: u.block_sign_in.unwrap_or(plan.sign_in_blocked),
-            })
-            .collect(),
+        users: rows,
         licenses: &skus,
         roles: &roles,
-        force_change_password: plan.force_change_password,
+        group_keys: &group_keys,
         messages: &messages,
     };
     let applied = store.apply_batch(&changes, opts.dry_run, progress)?;
@@ -488,6 +499,26 @@ fn transact(
         batch_id,
         results,
         messages: report.messages_queued,
+    })
+}
+
+/// Who `u`'s manager is, for the store: a user of the tenant by name, or
+/// another user of the batch by position (the users are in file order).
+fn manager_row<'a>(users: &'a [NewUser], u: &'a NewUser) -> Result<ManagerRow<'a>> {
+    Ok(match u.manager {
+        ManagerRef::None => ManagerRow::None,
+        ManagerRef::Tenant => ManagerRow::Existing(u.manager_name()),
+        ManagerRef::InFile(record) => match users.binary_search_by_key(&record, |m| m.record) {
+            Ok(i) => ManagerRow::Batch(i),
+            // Verification only lets a row name a valid row as its
+            // manager, and every valid row is a user here.
+            Err(_) => {
+                return Err(Error::Internal(format!(
+                    "the manager of line {} (record {record}) is not among the users to create",
+                    u.line
+                )));
+            }
+        },
     })
 }
 
@@ -737,7 +768,10 @@ fn messages(
     if plan.welcome {
         for (u, c) in users.iter().zip(creds) {
             if !u.alternate_email().is_empty() {
-                let r = templates.welcome(&tenant, c, plan.force_change_password)?;
+                let force = u
+                    .force_change_password
+                    .unwrap_or(plan.force_change_password);
+                let r = templates.welcome(&tenant, c, force)?;
                 out.push(queue.message("welcome", u.alternate_email(), &r));
             }
         }

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod commit;
+pub mod groups;
 pub mod history;
 pub mod outbox;
 pub mod page;
@@ -34,8 +35,8 @@ pub(crate) mod testing {
     use crate::config::Config;
 
     /// A store in `dir` with tenant contoso (default domain
-    /// contoso.onmicrosoft.com, contoso.com managed, location US), hashing
-    /// at the cheapest argon2 cost.
+    /// contoso.onmicrosoft.com, contoso.com managed, location US, the
+    /// sample's groups), hashing at the cheapest argon2 cost.
     pub fn contoso(dir: &Path) -> Config {
         let mut cfg = Config::new(dir.join("s.db"));
         cfg.argon2 = crate::password::Cost::parse("m=8,t=1,p=1").unwrap_or(cfg.argon2);
@@ -47,6 +48,12 @@ pub(crate) mod testing {
         };
         tenants::add_tenant(&cfg, new).expect("tenant");
         tenants::add_domain(&cfg, "contoso", "contoso.com", false).expect("domain");
+        // The groups the sample names.
+        let groups: Vec<String> = ["All Staff", "Sales", "Engineering"]
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        super::groups::add_groups(&cfg, "contoso", &groups).expect("groups");
         cfg
     }
 

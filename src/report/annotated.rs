@@ -9,12 +9,15 @@
 //! Password means "generate one" on the next run. A row whose quote was
 //! never closed holds the rest of the file, other rows' passwords with it,
 //! from the cell where the quote opened: those cells are emptied too.
+//!
+//! An Entra file's `version:` first line is copied first, so every row
+//! keeps its line number; findings name the columns as the file does.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use crate::columns::Column;
+use crate::columns::{Column, ColumnNames};
 use crate::error::{Error, Result};
 use crate::ingest::{HeaderMap, Record};
 use crate::rules::{Code, Finding};
@@ -31,8 +34,9 @@ pub struct AnnotatedWriter {
     header: HeaderMap,
 }
 
-/// The text of a row's Verification cell.
-pub fn describe(findings: &[Finding], password_removed: bool) -> String {
+/// The text of a row's Verification cell, the columns named as `names`
+/// says.
+pub fn describe(findings: &[Finding], names: &ColumnNames, password_removed: bool) -> String {
     let mut parts: Vec<String> = findings
         .iter()
         .map(|f| match f.column {
@@ -40,7 +44,7 @@ pub fn describe(findings: &[Finding], password_removed: bool) -> String {
                 "{} {} ({}): {}",
                 f.severity.as_str(),
                 f.code.as_str(),
-                c,
+                names.name(c),
                 f.message
             ),
             None => format!("{} {}: {}", f.severity.as_str(), f.code.as_str(), f.message),
@@ -74,6 +78,12 @@ impl AnnotatedWriter {
         let shown = shown.to_string();
         file.write_all(b"\xEF\xBB\xBF")
             .map_err(|e| Error::io(&shown, e))?;
+        // Entra's first line, so that every line keeps its number.
+        if let Some(version) = &header.version_line {
+            file.write_all(version.as_bytes())
+                .and_then(|()| file.write_all(b"\r\n"))
+                .map_err(|e| Error::io(&shown, e))?;
+        }
         let old = header.position(Column::Verification);
         let mut w = csv::WriterBuilder::new()
             .delimiter(delimiter)
@@ -131,7 +141,7 @@ impl AnnotatedWriter {
                 cells.push(v);
             }
         }
-        let mut note = describe(findings, password_removed);
+        let mut note = describe(findings, &self.header.names, password_removed);
         if swallowed {
             note.push_str(
                 "; note: the text from the quote that is never closed on was removed from this \

@@ -21,7 +21,7 @@ pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
         let cells = [
             line.as_str(),
             record.as_str(),
-            f.column.map_or("", |c| c.label()),
+            log.column_name(f).unwrap_or(""),
             f.severity.as_str(),
             f.code.as_str(),
             &f.message,

@@ -37,7 +37,7 @@ pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
     let col_w = log
         .findings
         .iter()
-        .map(|f| f.column.map_or(1, |c| c.label().len()))
+        .map(|f| log.column_name(f).map_or(1, str::len))
         .max()
         .unwrap_or(6)
         .max(6);
@@ -60,7 +60,7 @@ pub fn write(log: &Verification, out: &mut dyn Write) -> io::Result<()> {
         } else {
             f.line.to_string()
         };
-        let column = f.column.map_or("-", |c| c.label());
+        let column = log.column_name(f).unwrap_or("-");
         writeln!(
             out,
             "{line:>7}  {column:<col_w$}  {:<8}  {:<code_w$}  {}",

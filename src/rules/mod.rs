@@ -2,12 +2,16 @@
 //!
 //! One file per family of columns; [`verify::run`] drives them over a file.
 //! Every finding has a stable [`Code`]. Rules read the tenant through a
-//! [`TenantView`] the command builds, and never touch the store.
+//! [`TenantView`] the command builds, and never touch the store. The
+//! Manager checks that need the whole file run once it is read
+//! ([`managers`]).
 
 mod byteset;
 pub mod checked;
 pub mod contact;
+pub mod groups;
 pub mod location;
+pub mod managers;
 pub mod password;
 pub mod reading;
 pub mod row;

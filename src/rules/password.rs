@@ -72,8 +72,25 @@ pub fn problems(password: &str, alias: &str) -> Vec<(Code, String)> {
     out
 }
 
-/// Checks the row's Password, if it has one.
+/// Checks the row's Password, if it has one. In a Google file a row may
+/// say its Password cell is a hash (`Password Hash Function [UPLOAD
+/// ONLY]`): a hash is never used as a password, so that row gets
+/// `password_hashed` and nothing about the hash itself.
 pub fn check(row: &Row, alias: &str, out: &mut Vec<Finding>) {
+    let function = row.get(Column::PasswordHashFunction);
+    if !function.is_empty() {
+        out.push(
+            row.error(Code::PasswordHashed, Column::PasswordHashFunction)
+                .message(format!(
+                    "the password of this row is a {} hash, and onboard never uses a hash as a \
+                     password; clear this cell and type a temporary password in the password \
+                     column, or leave both empty to generate one",
+                    super::text::quoted(function)
+                ))
+                .value(function),
+        );
+        return;
+    }
     let value = row.get(Column::Password);
     if value.is_empty() {
         return;

@@ -110,14 +110,26 @@ pub fn line_break(rec: &Record<'_>, header: &HeaderMap, col: Column) -> String {
     )
 }
 
-/// The `unknown_column` warning of a header cell that is empty over a
-/// column with values (field `field`, the first on line `first`).
-pub fn unnamed_column(field: usize, first: u64, header_line: u64) -> Finding {
-    Finding::warning(Code::UnknownColumn, header_line, 0, None).message(format!(
-        "column {} has no header but holds values (the first on line {first}); its values are \
-         ignored: name the column, or delete it",
-        field + 1
+/// The `unknown_column` warning of a column onboard ignores that holds
+/// values (field `field`, the first on line `first`): a header cell that
+/// is empty, or a column of a Google file that onboard does not read.
+pub fn unnamed_column(header: &HeaderMap, field: usize, first: u64, header_line: u64) -> Finding {
+    let name = header.cells.get(field).map_or("", String::as_str);
+    let f = Finding::warning(Code::UnknownColumn, header_line, 0, None);
+    if name.is_empty() {
+        return f.message(format!(
+            "column {} has no header but holds values (the first on line {first}); its values \
+             are ignored: name the column, or delete it",
+            field + 1
+        ));
+    }
+    f.message(format!(
+        "column {} \"{}\" is not a column onboard reads, and it holds values (the first on line \
+         {first}); its values are ignored",
+        field + 1,
+        super::text::quoted(name)
     ))
+    .value(name)
 }
 
 /// The warning of a file read as Windows-1252 as a whole: `line` is the

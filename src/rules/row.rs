@@ -38,13 +38,19 @@ impl<'a> Row<'a> {
         self.values[col as usize]
     }
 
+    /// Gives `col` the value `value` instead of the record's (a Display
+    /// Name made of the first and last names).
+    pub fn set(&mut self, col: Column, value: &'a str) {
+        self.values[col as usize] = value;
+    }
+
     /// The value with surrounding spaces trimmed (SPEC §4).
     pub fn get(&self, col: Column) -> &'a str {
         let v = self.raw(col);
         // Most values start and end with a visible ASCII character, and
         // then there is nothing to trim.
         match (v.as_bytes().first(), v.as_bytes().last()) {
-            (Some(0x21..=0x7e), Some(0x21..=0x7e)) => v,
+            (Some(0x21..=0x7e), Some(0x21..=0x7e)) | (None, _) => v,
             _ => v.trim(),
         }
     }

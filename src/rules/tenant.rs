@@ -1,8 +1,10 @@
-//! What the rules need to know about the tenant: its domains and its users.
-//! Built by the command from the store; the rules never touch the store.
+//! What the rules need to know about the tenant: its domains, its users and
+//! its groups. Built by the command from the store; the rules never touch
+//! the store.
 
 use std::collections::HashMap;
 
+use super::groups::GroupIndex;
 use super::upn_index::ExistingUsers;
 
 /// One of the tenant's domains.
@@ -20,6 +22,8 @@ pub struct TenantView {
     /// Keyed by lower-cased name.
     domains: HashMap<String, DomainInfo>,
     pub existing: ExistingUsers,
+    /// The groups a Groups cell may name.
+    pub groups: GroupIndex,
     /// The batch sends each new user a welcome email (`--welcome`), so a
     /// row without an address to send it to is worth a warning.
     pub welcome: bool,

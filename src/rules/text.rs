@@ -11,13 +11,17 @@ pub fn is_control(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// The columns checked here: the template's, less User Name and
-/// Password.
+/// The columns checked here: the template's, less User Name, Password,
+/// Groups and Manager (their own rules refuse any value that is not a
+/// user name or a group of the tenant, control characters with it).
 const CHECKED: [Column; 16] = {
     let mut out = [Column::DisplayName; 16];
     let (mut i, mut n) = (0, 0);
     while i < TEMPLATE.len() {
-        if !matches!(TEMPLATE[i], Column::UserName | Column::Password) {
+        if !matches!(
+            TEMPLATE[i],
+            Column::UserName | Column::Password | Column::Groups | Column::Manager
+        ) {
             out[n] = TEMPLATE[i];
             n += 1;
         }
@@ -76,6 +80,23 @@ pub fn check(row: &Row, out: &mut Vec<Finding>) {
             check_value(row, col, value, out);
         }
     }
+}
+
+/// A value as a message quotes it: shortened, its control characters
+/// escaped (`\n`), so that a message is one line and never carries a
+/// terminal's escape sequence or a header's line break.
+pub fn quoted(value: &str) -> String {
+    let short = crate::finding::shorten(value);
+    if !short.chars().any(is_control) {
+        return short;
+    }
+    short
+        .chars()
+        .map(|c| match is_control(c) {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// Whether `f` is a line-break finding whose message is still to be

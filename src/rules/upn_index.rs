@@ -20,11 +20,11 @@ pub struct UpnKey(u64, u64);
 
 impl UpnKey {
     pub fn of(upn: &str) -> UpnKey {
-        Self::hashed(&upn.to_lowercase())
+        Self::hashed(upn.to_lowercase().as_bytes())
     }
 
     /// The key of `alias@domain`; a short ASCII name is lower-cased on
-    /// the stack (this runs for every row).
+    /// the stack (this runs for every row, and for every Manager).
     pub fn of_parts(alias: &str, domain: &str) -> UpnKey {
         let mut buf = [0u8; 128];
         let n = alias.len() + 1 + domain.len();
@@ -32,18 +32,18 @@ impl UpnKey {
             buf[..alias.len()].copy_from_slice(alias.as_bytes());
             buf[alias.len()] = b'@';
             buf[alias.len() + 1..n].copy_from_slice(domain.as_bytes());
+            // Lower-cased ASCII is the UTF-8 of the lower-cased name.
             buf[..n].make_ascii_lowercase();
-            if let Ok(lower) = std::str::from_utf8(&buf[..n]) {
-                return Self::hashed(lower);
-            }
+            return Self::hashed(&buf[..n]);
         }
-        Self::hashed(&format!("{alias}@{domain}").to_lowercase())
+        Self::hashed(format!("{alias}@{domain}").to_lowercase().as_bytes())
     }
 
-    fn hashed(lower: &str) -> UpnKey {
+    /// `lower`: the UTF-8 of a lower-cased name.
+    fn hashed(lower: &[u8]) -> UpnKey {
         static SEED: OnceLock<u64> = OnceLock::new();
         let seed = *SEED.get_or_init(|| RandomState::new().hash_one(0x5eed_u64));
-        let h = xxhash_rust::xxh3::xxh3_128_with_seed(lower.as_bytes(), seed);
+        let h = xxhash_rust::xxh3::xxh3_128_with_seed(lower, seed);
         UpnKey((h >> 64) as u64, h as u64)
     }
 
@@ -78,22 +78,29 @@ impl Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<UpnKey, V, BuildHasherDefault<KeyHasher>>;
 
-/// User names seen so far in the file, with the line of their first use.
+/// User names seen so far in the file, with where they were first used (a
+/// line, or a record number).
 #[derive(Debug, Default)]
 pub struct DuplicateIndex {
     first: KeyMap<u64>,
 }
 
 impl DuplicateIndex {
-    /// Records `key` on `line`; returns the first line if it was seen before.
-    pub fn first_seen(&mut self, key: UpnKey, line: u64) -> Option<u64> {
+    /// Records `key` at `at`; returns the first place if it was seen
+    /// before.
+    pub fn first_seen(&mut self, key: UpnKey, at: u64) -> Option<u64> {
         match self.first.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(line);
+                e.insert(at);
                 None
             }
         }
+    }
+
+    /// Where `key` was first used, if it was.
+    pub fn get(&self, key: UpnKey) -> Option<u64> {
+        self.first.get(&key).copied()
     }
 }
 

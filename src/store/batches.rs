@@ -5,7 +5,13 @@
 //! Seats and user names were checked during verification, but another
 //! commit may have run since; both are checked again inside the
 //! transaction, where no other writer can interleave. Seats are re-counted
-//! from the assignments; user names are guarded by the unique index.
+//! from the assignments; user names are guarded by the unique index; the
+//! groups named and the managers that are users of the tenant are looked
+//! up again (a manager deleted meanwhile refuses the batch).
+//!
+//! Each user's key is given before it is inserted (the largest key plus
+//! one, in insert order), so a user whose manager is a later row of the
+//! same batch gets that manager's key in its own insert.
 
 use rayon::prelude::*;
 use rusqlite::{ErrorCode, OptionalExtension, Transaction, params};
@@ -45,6 +51,20 @@ pub struct UserRow<'a> {
     pub password_hash: String,
     pub usage_location: &'a str,
     pub sign_in_blocked: bool,
+    pub force_change_password: bool,
+    pub manager: ManagerRow<'a>,
+    /// Positions in [`BatchChanges::group_keys`].
+    pub groups: &'a [u32],
+}
+
+/// Who a new user's manager is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerRow<'a> {
+    None,
+    /// An active user of the tenant, by user name.
+    Existing(&'a str),
+    /// Another user of the batch: its position in [`BatchChanges::users`].
+    Batch(usize),
 }
 
 /// Everything one commit writes.
@@ -55,7 +75,8 @@ pub struct BatchChanges<'a> {
     /// SKUs as the store spells them; each user gets one seat of each.
     pub licenses: &'a [String],
     pub roles: &'a [&'a str],
-    pub force_change_password: bool,
+    /// The store keys of the groups users name ([`UserRow::groups`]).
+    pub group_keys: &'a [i64],
     pub messages: &'a [QueuedMessage],
 }
 
@@ -283,7 +304,7 @@ fn is_full(e: &rusqlite::Error) -> bool {
 
 /// One user row. The values that are the same for the whole batch are
 /// bound once, before the first row (bindings outlive `sqlite3_reset`);
-/// the rest are bound per row, from `?5` on in this order (the user
+/// the rest are bound per row, from `?4` on in this order (the user
 /// values in [`STORED`] order).
 ///
 /// One row per statement: a statement of several rows that may fail
@@ -293,16 +314,16 @@ fn is_full(e: &rusqlite::Error) -> bool {
 /// statement cut SQLite's instructions by 11 % but wrote 230k pages to
 /// the temporary journal, and the transaction took 2.2 s against
 /// 1.7-1.9 s with one row.
-const INSERT_USER: &str = "INSERT INTO users (tenant_id, force_change_password, batch_id,
-    created_at, id, upn, first_name, last_name, display_name, job_title, department,
-    office_number, office_phone, mobile_phone, fax, alternate_email, address, city,
-    state_or_province, postal_code, country, usage_location, sign_in_blocked, password_hash,
+const INSERT_USER: &str = "INSERT INTO users (tenant_id, batch_id, created_at, key, id, upn,
+    first_name, last_name, display_name, job_title, department, office_number, office_phone,
+    mobile_phone, fax, alternate_email, address, city, state_or_province, postal_code, country,
+    usage_location, sign_in_blocked, force_change_password, password_hash, manager_key,
     search_key, segment)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
 
-/// Inserts the batch's users, their seats, roles, search entries and
-/// audit entries.
+/// Inserts the batch's users, their seats, roles, groups, search entries
+/// and audit entries.
 ///
 /// The users go in one [`INSERT_USER`] each; everything derived from them
 /// goes in one `INSERT ... SELECT` per licence, per role and for the
@@ -331,12 +352,27 @@ fn insert_users(
         .zip(segments)
         .map(|((key, i), segment)| (key.as_str(), &c.users[*i], segment))
         .collect();
-    let Some((first, last)) = insert_rows(tx, c, &rows, now, progress)? else {
+    // The key of each user (by position in `c.users`): the largest key
+    // plus one, in insert order. This transaction is the only writer.
+    let next: i64 = tx.query_row("SELECT coalesce(max(key), 0) + 1 FROM users", [], |r| {
+        r.get(0)
+    })?;
+    let mut user_key = vec![0i64; c.users.len()];
+    for (k, (_, i)) in (next..).zip(keyed) {
+        user_key[*i] = k;
+    }
+    let managers = existing_managers(tx, tenant, c)?;
+    check_groups(tx, tenant, c)?;
+    let keys = Keys {
+        next,
+        user_key: &user_key,
+        managers: &managers,
+    };
+    let Some((first, last)) = insert_rows(tx, c, &rows, &keys, now, progress)? else {
         return Ok(());
     };
-    // New keys are the largest key plus one, and this transaction is the
-    // only writer: the batch's users are the keys from first to last.
-    // Checked, since the licence and role rows rely on it.
+    // The batch's users are the keys from first to last. Checked, since
+    // the licence and role rows rely on it.
     let in_range: i64 = tx.query_row(
         "SELECT count(*) FROM users WHERE key BETWEEN ?1 AND ?2",
         params![first, last],
@@ -347,7 +383,17 @@ fn insert_users(
             "the new users' keys are not consecutive; nothing was committed".into(),
         ));
     }
-    per_user_rows(tx, c, first..=last, now, actor)
+    per_user_rows(tx, c, &rows, next, first..=last, now, actor)
+}
+
+/// The keys the new users' rows take and point to.
+struct Keys<'a> {
+    /// The first new user's key; the others follow in insert order.
+    next: i64,
+    /// Each new user's key, by position in the batch.
+    user_key: &'a [i64],
+    /// The tenant's active users that are managers, by lower-cased name.
+    managers: &'a std::collections::HashMap<String, i64>,
 }
 
 /// The users rows, in the order of `rows`; the first and last keys given
@@ -356,6 +402,7 @@ fn insert_rows(
     tx: &Transaction,
     c: &BatchChanges,
     rows: &[(&str, &UserRow, i64)],
+    keys: &Keys,
     now: i64,
     progress: &dyn Progress,
 ) -> Result<Option<(i64, i64)>> {
@@ -365,27 +412,34 @@ fn insert_rows(
     // its bound values' buffers.
     let mut insert = tx.prepare(INSERT_USER)?;
     insert.raw_bind_parameter(1, tenant)?;
-    insert.raw_bind_parameter(2, c.force_change_password)?;
-    insert.raw_bind_parameter(3, c.batch.id)?;
-    insert.raw_bind_parameter(4, now)?;
+    insert.raw_bind_parameter(2, c.batch.id)?;
+    insert.raw_bind_parameter(3, now)?;
     let mut guid = uuid::Uuid::encode_buffer();
-    for &(key, r, segment) in rows {
+    for (&(key, r, segment), k) in rows.iter().zip(keys.next..) {
         if progress.cancelled() {
             return Err(Error::nothing_committed());
         }
         let u = r.user;
-        let mut n = 4;
+        let manager = match r.manager {
+            ManagerRow::None => None,
+            ManagerRow::Existing(upn) => keys.managers.get(&upn.to_ascii_lowercase()).copied(),
+            ManagerRow::Batch(i) => keys.user_key.get(i).copied(),
+        };
+        let mut n = 3;
         let mut bind = |v: &dyn rusqlite::ToSql| {
             n += 1;
             insert.raw_bind_parameter(n, v)
         };
+        bind(&k)?;
         bind(&&*uuid::Uuid::now_v7().hyphenated().encode_lower(&mut guid))?;
         for field in u.fields() {
             bind(&field)?;
         }
         bind(&r.usage_location)?;
         bind(&r.sign_in_blocked)?;
+        bind(&r.force_change_password)?;
         bind(&r.password_hash)?;
+        bind(&manager)?;
         bind(&key)?;
         bind(&segment)?;
         insert.raw_execute().map_err(|e| match &e {
@@ -402,10 +456,12 @@ fn insert_rows(
 
 /// What every user of the batch gets besides their row, one statement
 /// each over the keys just given out: a seat of each licence, the roles,
-/// the `user.create` audit entries.
+/// the group memberships, the `user.create` audit entries.
 fn per_user_rows(
     tx: &Transaction,
     c: &BatchChanges,
+    rows: &[(&str, &UserRow, i64)],
+    next: i64,
     keys: std::ops::RangeInclusive<i64>,
     now: i64,
     actor: &str,
@@ -426,11 +482,77 @@ fn per_user_rows(
         )?
         .execute(params![first, last, role])?;
     }
+    // In key order, each at the end of the memberships' B-tree.
+    let mut member =
+        tx.prepare_cached("INSERT INTO group_members (user_key, group_key) VALUES (?1, ?2)")?;
+    for (&(_, r, _), k) in rows.iter().zip(next..) {
+        for &g in r.groups {
+            member.execute(params![k, c.group_keys[g as usize]])?;
+        }
+    }
     tx.prepare_cached(
         "INSERT INTO audit_log (tenant_id, at, actor, action, subject, detail)
          SELECT ?3, ?4, ?6, 'user.create', upn, ?5 FROM users WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
     )?
     .execute(params![first, last, tenant, now, c.batch.id, actor])?;
+    Ok(())
+}
+
+/// The store keys of the active users of the tenant that the batch's
+/// users have as managers, by lower-cased user name; a manager who is no
+/// longer active (deleted since the file was verified) refuses the batch.
+fn existing_managers(
+    tx: &Transaction,
+    tenant: &str,
+    c: &BatchChanges,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut keys = std::collections::HashMap::new();
+    for r in &c.users {
+        let ManagerRow::Existing(upn) = r.manager else {
+            continue;
+        };
+        let name = upn.to_ascii_lowercase();
+        if keys.contains_key(&name) {
+            continue;
+        }
+        let key: Option<i64> = tx
+            .prepare_cached(
+                "SELECT key FROM users WHERE tenant_id = ?1 AND upn = ?2 AND state = 'active'",
+            )?
+            .query_row(params![tenant, upn], |row| row.get(0))
+            .optional()?;
+        let Some(key) = key else {
+            return Err(Error::Refused(format!(
+                "{upn}, the manager of {} (line {}), is no longer an active user of the tenant                  (deleted or purged after this file was verified); nothing was committed. Verify                  the file again",
+                r.user.upn(),
+                r.user.line
+            )));
+        };
+        keys.insert(name, key);
+    }
+    Ok(keys)
+}
+
+/// Every group the batch's users name is still the tenant's.
+fn check_groups(tx: &Transaction, tenant: &str, c: &BatchChanges) -> Result<()> {
+    let mut used: Vec<u32> = c
+        .users
+        .iter()
+        .flat_map(|r| r.groups.iter().copied())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for g in used {
+        let key = c.group_keys.get(g as usize).copied().unwrap_or(0);
+        let known = tx
+            .prepare_cached("SELECT 1 FROM groups WHERE key = ?1 AND tenant_id = ?2")?
+            .exists(params![key, tenant])?;
+        if !known {
+            return Err(Error::Refused(format!(
+                "a group the file names was removed from tenant {tenant} after the file was                  verified; nothing was committed. Verify the file again"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -507,11 +629,14 @@ mod tests {
                     password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
                     usage_location: "US",
                     sign_in_blocked: false,
+                    force_change_password: true,
+                    manager: ManagerRow::None,
+                    groups: &[],
                 })
                 .collect(),
             licenses: &[],
             roles: &["user"],
-            force_change_password: true,
+            group_keys: &[],
             messages: &[],
         }
     }
@@ -591,6 +716,77 @@ mod tests {
             )
             .unwrap();
         assert_eq!(seats, 2);
+    }
+
+    #[test]
+    fn managers_from_the_batch_and_the_tenant_and_one_deleted_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_tenant(dir.path());
+        let boss = [NewUser::example("boss", "t.onmicrosoft.com", "Boss", 2)];
+        store
+            .apply_batch(&changes(&boss, "t"), false, &crate::progress::Quiet)
+            .unwrap();
+        // zoe reports to adam, a later row; adam to the tenant's boss.
+        let users = [
+            NewUser::example("zoe", "t.onmicrosoft.com", "Zoë Z", 2),
+            NewUser::example("adam", "t.onmicrosoft.com", "Adam A", 3),
+        ];
+        let mut c = changes(&users, "t");
+        c.batch.id = "b2";
+        c.users[0].manager = ManagerRow::Batch(1);
+        c.users[1].manager = ManagerRow::Existing("BOSS@t.onmicrosoft.com");
+        store
+            .apply_batch(&c, false, &crate::progress::Quiet)
+            .unwrap();
+        let pairs: Vec<(String, Option<String>)> = store
+            .conn
+            .prepare(
+                "SELECT u.upn, m.upn FROM users u LEFT JOIN users m ON m.key = u.manager_key \
+                 ORDER BY u.key",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let t = |a: &str| format!("{a}@t.onmicrosoft.com");
+        assert_eq!(
+            pairs,
+            [
+                (t("boss"), None),
+                (t("adam"), Some(t("boss"))),
+                (t("zoe"), Some(t("adam")))
+            ]
+        );
+        // The boss is deleted after a file naming them was verified.
+        store
+            .conn
+            .execute(
+                "UPDATE users SET state = 'deleted', deleted_at = 0 WHERE upn = ?1",
+                [t("boss")],
+            )
+            .unwrap();
+        let late = [NewUser::example("eve", "t.onmicrosoft.com", "Eve", 2)];
+        let mut c = changes(&late, "t");
+        c.batch.id = "b3";
+        c.users[0].manager = ManagerRow::Existing("boss@t.onmicrosoft.com");
+        let before: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        let err = store
+            .apply_batch(&c, false, &crate::progress::Quiet)
+            .unwrap_err();
+        assert!(err.is_refused(), "{err}");
+        assert!(
+            err.to_string().contains("no longer an active user"),
+            "{err}"
+        );
+        let after: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(before, after);
     }
 
     #[test]

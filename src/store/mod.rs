@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod batches;
 pub mod changes;
+pub mod groups;
 pub mod licenses;
 pub mod outbox;
 pub mod search;
@@ -32,7 +33,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_users_search.sql"),
     include_str!("migrations/0003_user_keys_search_segments.sql"),
     include_str!("migrations/0004_outbox_delivery.sql"),
-    include_str!("migrations/0006_audit_actor.sql"),
+    include_str!("migrations/0005_audit_actor.sql"),
+    include_str!("migrations/0006_groups_managers.sql"),
 ];
 
 /// The schema version of a store this binary has opened (`user_version`).

@@ -157,6 +157,11 @@ pub(super) fn purge_expired(
     for (key, upn, segment, search_key) in &expired {
         tx.prepare_cached("DELETE FROM license_assignments WHERE user_key = ?1")?
             .execute([key])?;
+        tx.prepare_cached("DELETE FROM group_members WHERE user_key = ?1")?
+            .execute([key])?;
+        // Its key may be given out again: nobody keeps it as a manager.
+        tx.prepare_cached("UPDATE users SET manager_key = NULL WHERE manager_key = ?1")?
+            .execute([key])?;
         tx.prepare_cached("DELETE FROM role_assignments WHERE user_key = ?1")?
             .execute([key])?;
         tx.prepare_cached("DELETE FROM users WHERE key = ?1 AND tenant_id = ?2")?
